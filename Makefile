@@ -1,0 +1,21 @@
+# Build, test, lint and bench tracecat-chart.
+CARGO ?= cargo
+
+.PHONY: build test lint bench clean
+
+build:
+	$(CARGO) build --release
+
+test:
+	$(CARGO) test --all-targets
+	$(CARGO) clippy --all-targets -- -D warnings
+
+lint:
+	$(CARGO) clippy --all-targets -- -D warnings
+	$(CARGO) fmt --check
+
+bench: build
+	@echo "benchmarks arrive with issue 8"
+
+clean:
+	$(CARGO) clean

@@ -1,0 +1,293 @@
+//! Command-line definitions and dispatch. Each command lives in its own
+//! file; this one holds the shared flags.
+
+mod completion;
+mod show;
+mod template;
+mod values_cmd;
+
+use crate::error::{Error, Result};
+use crate::render::RenderOptions;
+use crate::values::Sources;
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "tracecat-chart",
+    version,
+    about = "Render, check and ship the Tracecat Kubernetes chart; a fast, Helm-compatible `helm template`",
+    propagate_version = true
+)]
+pub struct Cli {
+    /// Show extra detail on errors (the rendered output of a failing template).
+    #[arg(long, global = true)]
+    pub debug: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Render the chart's manifests (like `helm template`).
+    Template(template::TemplateArgs),
+    /// Print the computed values (chart defaults merged with yours).
+    Values(values_cmd::ValuesArgs),
+    /// Show the chart's Chart.yaml or default values.
+    Show(show::ShowArgs),
+    /// Print a shell completion script.
+    Completion(completion::CompletionArgs),
+}
+
+/// The `-f` / `--set*` flags, shared by every command that computes values.
+#[derive(Args, Debug, Clone, Default)]
+pub struct ValuesFlags {
+    /// Values file(s), in order; `-` reads stdin. Comma-separated lists allowed.
+    #[arg(
+        short = 'f',
+        long = "values",
+        value_name = "FILE",
+        value_delimiter = ','
+    )]
+    pub values: Vec<String>,
+    /// Set values: key=value[,key=value] (typed like Helm: ints, bools, null).
+    #[arg(long = "set", value_name = "KEY=VAL")]
+    pub set: Vec<String>,
+    /// Set string values: key=value.
+    #[arg(long = "set-string", value_name = "KEY=VAL")]
+    pub set_string: Vec<String>,
+    /// Set JSON values: key=<json>, or a whole JSON object.
+    #[arg(long = "set-json", value_name = "KEY=JSON")]
+    pub set_json: Vec<String>,
+    /// Set a value from a file's contents: key=path.
+    #[arg(long = "set-file", value_name = "KEY=PATH")]
+    pub set_file: Vec<String>,
+    /// Set one literal string value: key=value (no escaping or splitting).
+    #[arg(long = "set-literal", value_name = "KEY=VAL")]
+    pub set_literal: Vec<String>,
+}
+
+impl ValuesFlags {
+    pub fn sources(&self) -> Sources {
+        Sources {
+            files: self.values.clone(),
+            set: self.set.clone(),
+            set_string: self.set_string.clone(),
+            set_json: self.set_json.clone(),
+            set_file: self.set_file.clone(),
+            set_literal: self.set_literal.clone(),
+        }
+    }
+}
+
+/// Release and cluster flags shared by rendering commands.
+#[derive(Args, Debug, Clone, Default)]
+pub struct ReleaseFlags {
+    /// Namespace of the release (default: $HELM_NAMESPACE, the kubeconfig's, or "default").
+    #[arg(short = 'n', long = "namespace")]
+    pub namespace: Option<String>,
+    /// Kubernetes version for .Capabilities (default v1.35.0, as Helm 4).
+    #[arg(long = "kube-version")]
+    pub kube_version: Option<String>,
+    /// Extra API versions for .Capabilities.APIVersions (repeatable, comma-separated).
+    #[arg(short = 'a', long = "api-versions", value_delimiter = ',')]
+    pub api_versions: Vec<String>,
+    /// Render as an upgrade (.Release.IsUpgrade true, IsInstall false).
+    #[arg(long = "is-upgrade")]
+    pub is_upgrade: bool,
+    /// Do not validate values against values.schema.json.
+    #[arg(long = "skip-schema-validation")]
+    pub skip_schema_validation: bool,
+}
+
+fn kubeconfig_namespace() -> Option<String> {
+    let path = std::env::var("KUBECONFIG")
+        .ok()
+        .and_then(|p| p.split(':').next().map(str::to_string))
+        .filter(|p| !p.is_empty())
+        .or_else(|| {
+            std::env::var("HOME")
+                .ok()
+                .map(|h| format!("{h}/.kube/config"))
+        })?;
+    let text = std::fs::read_to_string(path).ok()?;
+    let doc = crate::values::yaml::parse_one(&text).ok()?;
+    let current = doc.path("current-context")?.as_str()?.to_string();
+    let ctxs = match doc.as_map()?.get("contexts")? {
+        crate::values::Value::List(l) => l.clone(),
+        _ => return None,
+    };
+    for c in ctxs {
+        if c.path("name").and_then(|n| n.as_str()) == Some(current.as_str()) {
+            return c
+                .path("context.namespace")
+                .and_then(|n| n.as_str())
+                .map(str::to_string);
+        }
+    }
+    None
+}
+
+impl ReleaseFlags {
+    pub fn options(&self, release_name: &str) -> Result<RenderOptions> {
+        let namespace = self
+            .namespace
+            .clone()
+            .or_else(|| {
+                std::env::var("HELM_NAMESPACE")
+                    .ok()
+                    .filter(|s| !s.is_empty())
+            })
+            .or_else(kubeconfig_namespace)
+            .unwrap_or_else(|| "default".into());
+        let kube_version = match &self.kube_version {
+            Some(v) => crate::release::parse_kube_version(v)?,
+            None => crate::render::context::DEFAULT_KUBE_VERSION.into(),
+        };
+        Ok(RenderOptions {
+            release_name: release_name.to_string(),
+            namespace,
+            is_upgrade: self.is_upgrade,
+            revision: 1,
+            kube_version,
+            extra_api_versions: self
+                .api_versions
+                .iter()
+                .filter(|s| !s.is_empty())
+                .cloned()
+                .collect(),
+        })
+    }
+}
+
+/// Helm flags this tool knows but does not support, with the reason.
+const REFUSED_FLAGS: &[(&str, &str)] = &[
+    ("--atomic", "it only affects `helm install`"),
+    ("--rollback-on-failure", "it only affects `helm install`"),
+    ("--wait", "it only affects `helm install`"),
+    ("--wait-for-jobs", "it only affects `helm install`"),
+    ("--timeout", "it only affects `helm install`"),
+    ("--create-namespace", "it only affects `helm install`"),
+    ("--force", "it only affects `helm install`"),
+    ("--force-replace", "it only affects `helm install`"),
+    ("--force-conflicts", "it only affects `helm install`"),
+    ("--replace", "it only affects `helm install`"),
+    ("--take-ownership", "it only affects `helm install`"),
+    ("--server-side", "it only affects `helm install`"),
+    ("--dry-run", "this tool never contacts a cluster"),
+    (
+        "--validate",
+        "this tool never contacts a cluster; use `tracecat-chart lint` for offline validation",
+    ),
+    (
+        "--disable-openapi-validation",
+        "this tool never contacts a cluster",
+    ),
+    (
+        "--repo",
+        "chart repositories are not supported; pass a chart folder or .tgz",
+    ),
+    ("--verify", "provenance verification is not supported"),
+    ("--keyring", "provenance verification is not supported"),
+    (
+        "--post-renderer",
+        "run `tracecat-chart` itself as Helm's post-renderer instead",
+    ),
+    (
+        "--post-renderer-args",
+        "run `tracecat-chart` itself as Helm's post-renderer instead",
+    ),
+    (
+        "--dependency-update",
+        "dependencies are read from charts/; run `helm dependency build` first",
+    ),
+    ("--devel", "chart repositories are not supported"),
+    (
+        "--enable-dns",
+        "DNS lookups from templates are not supported (output must be deterministic)",
+    ),
+    (
+        "--generate-name",
+        "give the release name as the first argument",
+    ),
+    ("-g", "give the release name as the first argument"),
+    (
+        "--name-template",
+        "give the release name as the first argument",
+    ),
+    (
+        "--description",
+        "release metadata has no effect on rendering",
+    ),
+    ("--labels", "release metadata has no effect on rendering"),
+    ("-l", "release metadata has no effect on rendering"),
+    ("--hide-notes", "notes are never printed by template"),
+    (
+        "--render-subchart-notes",
+        "notes are never printed by template",
+    ),
+    ("--kube-context", "this tool never contacts a cluster"),
+    ("--kubeconfig", "this tool never contacts a cluster"),
+    ("--kube-apiserver", "this tool never contacts a cluster"),
+    ("--kube-token", "this tool never contacts a cluster"),
+    ("--pass-credentials", "chart repositories are not supported"),
+];
+
+fn refuse_helm_flags(args: &[String]) -> Result<()> {
+    // Only flags before a `--` separator count.
+    for a in args.iter().skip(1).take_while(|a| a.as_str() != "--") {
+        let flag = a.split('=').next().unwrap_or(a);
+        if let Some((f, why)) = REFUSED_FLAGS.iter().find(|(f, _)| *f == flag) {
+            return Err(
+                Error::usage(format!("the Helm flag {f} is not supported: {why}"))
+                    .with_hint("see `tracecat-chart template --help` for the supported flags"),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Parses arguments and runs a command; returns the exit status.
+pub fn run(args: Vec<String>) -> i32 {
+    if let Err(e) = refuse_helm_flags(&args) {
+        eprintln!("{e}");
+        return e.exit_code();
+    }
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return code;
+        }
+    };
+    let debug = cli.debug;
+    let res = match cli.command {
+        Command::Template(a) => template::run(a, debug),
+        Command::Values(a) => values_cmd::run(a),
+        Command::Show(a) => show::run(a),
+        Command::Completion(a) => completion::run(a),
+    };
+    match res {
+        Ok(code) => code,
+        Err(e) => {
+            if debug {
+                if let Some(d) = &e.debug {
+                    println!("{d}");
+                }
+            }
+            eprintln!("{e}");
+            e.exit_code()
+        }
+    }
+}
+
+/// Writes to stdout, treating a closed pipe as success.
+pub fn write_stdout(s: &str) -> Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(s.as_bytes()).and_then(|_| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Error::io("<stdout>", &e)),
+    }
+}

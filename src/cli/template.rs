@@ -1,0 +1,171 @@
+//! `tracecat-chart template [NAME] [CHART]`: render manifests like `helm template`.
+
+use super::{ReleaseFlags, ValuesFlags};
+use crate::error::{Error, Kind, Result};
+use crate::release::{self, Request};
+use crate::render::output::{self, OutputOptions};
+use clap::Args;
+use std::path::Path;
+
+#[derive(Args, Debug)]
+pub struct TemplateArgs {
+    /// [NAME] [CHART]: release name (default "tracecat") and chart folder or
+    /// .tgz (default: the embedded Tracecat chart). A single argument that is
+    /// a path is taken as the chart.
+    #[arg(value_name = "ARGS")]
+    pub args: Vec<String>,
+    #[command(flatten)]
+    pub values: ValuesFlags,
+    #[command(flatten)]
+    pub release: ReleaseFlags,
+    /// Only print documents from these template paths (repeatable; globs, e.g. templates/*.yaml).
+    #[arg(short = 's', long = "show-only", value_name = "PATH")]
+    pub show_only: Vec<String>,
+    /// Write each template to DIR/<chart>/templates/... instead of stdout.
+    #[arg(long = "output-dir", value_name = "DIR")]
+    pub output_dir: Option<String>,
+    /// With --output-dir, put files under DIR/<release>/.
+    #[arg(long = "release-name")]
+    pub release_name_dir: bool,
+    /// Leave out hooks.
+    #[arg(long = "no-hooks")]
+    pub no_hooks: bool,
+    /// Leave out test hooks.
+    #[arg(long = "skip-tests")]
+    pub skip_tests: bool,
+    /// Print the chart's CRDs first.
+    #[arg(long = "include-crds")]
+    pub include_crds: bool,
+}
+
+fn looks_like_chart(s: &str) -> bool {
+    s.contains('/')
+        || s.ends_with(".tgz")
+        || s.ends_with(".tar.gz")
+        || s.starts_with("oci://")
+        || Path::new(s).exists()
+}
+
+/// Splits the positional arguments into release name and chart.
+pub fn name_and_chart(args: &[String]) -> Result<(String, Option<String>)> {
+    match args {
+        [] => Ok(("tracecat".into(), None)),
+        [one] if looks_like_chart(one) => Ok(("tracecat".into(), Some(one.clone()))),
+        [one] => Ok((one.clone(), None)),
+        [name, chart] => Ok((name.clone(), Some(chart.clone()))),
+        [_, _, rest @ ..] => Err(Error::usage(format!(
+            "expected at most two arguments, unexpected arguments: {}",
+            rest.join(", ")
+        ))
+        .with_hint("usage: tracecat-chart template [NAME] [CHART] [flags]")),
+    }
+}
+
+/// Writes a file atomically: a temporary file in the same folder, then rename.
+pub fn write_atomic(path: &Path, data: &[u8], mode: u32) -> Result<()> {
+    use std::io::Write;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(&dir.display().to_string(), &e))?;
+    let tmp = dir.join(format!(
+        ".{}.tmp-{}",
+        path.file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        std::process::id()
+    ));
+    let res = (|| -> std::io::Result<()> {
+        let mut f = std::fs::File::create(&tmp)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            f.set_permissions(std::fs::Permissions::from_mode(mode))?;
+        }
+        f.write_all(data)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if let Err(e) = res {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(Error::io(&path.display().to_string(), &e));
+    }
+    Ok(())
+}
+
+pub fn run(a: TemplateArgs, _debug: bool) -> Result<i32> {
+    let (name, chart) = name_and_chart(&a.args)?;
+    let req = Request {
+        chart,
+        values: a.values.sources(),
+        render: a.release.options(&name)?,
+        skip_schema_validation: a.release.skip_schema_validation,
+    };
+    let rel = release::template(&req)?;
+    for w in &rel.warnings {
+        eprintln!("{w}");
+    }
+    let crds = release::crds(&rel.chart);
+    let opts = OutputOptions {
+        include_crds: a.include_crds,
+        no_hooks: a.no_hooks,
+        skip_tests: a.skip_tests,
+        show_only: a.show_only.clone(),
+    };
+    let docs = output::arrange(&crds, &rel.manifests, &rel.hooks, &opts);
+    if let Some(dir) = &a.output_dir {
+        return write_output_dir(dir, &name, a.release_name_dir, &docs, &a.show_only);
+    }
+    let text = output::format_stream(&docs);
+    let text = if a.show_only.is_empty() {
+        text
+    } else {
+        output::show_only(&text, &a.show_only)?
+    };
+    super::write_stdout(&text)?;
+    Ok(0)
+}
+
+fn write_output_dir(
+    dir: &str,
+    release: &str,
+    with_release: bool,
+    docs: &[output::Framed],
+    show_only: &[String],
+) -> Result<i32> {
+    // Group documents by file, in output order, then write each file once.
+    let mut files: Vec<(String, String)> = Vec::new();
+    let mut log = String::new();
+    for d in docs {
+        if !show_only.is_empty() {
+            let rest = d.path.split_once('/').map(|(_, r)| r).unwrap_or(&d.path);
+            if !show_only
+                .iter()
+                .any(|p| crate::chart::ignore::glob_match(p, rest))
+            {
+                continue;
+            }
+        }
+        let rel = if with_release && !d.is_crd {
+            format!("{release}/{}", d.path)
+        } else {
+            d.path.clone()
+        };
+        let target = Path::new(dir).join(&rel);
+        let framed = format!("---\n# Source: {}\n{}\n", d.path, d.text);
+        log.push_str(&format!("wrote {}\n", target.display()));
+        match files.iter_mut().find(|(p, _)| *p == rel) {
+            Some((_, body)) => body.push_str(&framed),
+            None => files.push((rel, framed)),
+        }
+    }
+    if files.is_empty() && !show_only.is_empty() {
+        return Err(Error::new(
+            Kind::Render,
+            format!("could not find template {} in chart", show_only[0]),
+        ));
+    }
+    for (rel, body) in &files {
+        write_atomic(&Path::new(dir).join(rel), body.as_bytes(), 0o644)?;
+    }
+    super::write_stdout(&log)?;
+    Ok(0)
+}

@@ -1,0 +1,21 @@
+//! tracecat-chart: a Helm-compatible renderer for the Tracecat chart.
+//!
+//! The pipeline, in the order a value travels: [`values`] builds `.Values`
+//! from chart defaults and user input, [`chart`] loads charts and resolves
+//! subcharts, [`render`] runs the templates and [`render::output`] frames the
+//! manifests the way `helm template` prints them. [`cli`] wires commands.
+
+pub mod chart;
+pub mod cli;
+pub mod error;
+pub mod release;
+pub mod render;
+pub mod values;
+pub mod version;
+
+pub use error::{Error, Result};
+
+/// The chart files compiled into the binary.
+pub mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
+}

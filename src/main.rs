@@ -1,0 +1,6 @@
+//! The `tracecat-chart` binary: parse arguments, run, exit.
+
+fn main() {
+    let code = tracecat_chart::cli::run(std::env::args().collect());
+    std::process::exit(code);
+}

@@ -1,0 +1,191 @@
+//! The whole render of a release, as `helm template` does it: load the
+//! chart, compute values, validate them, render, and arrange the output.
+
+use crate::chart::{self, dependencies, Chart};
+use crate::error::{Error, Kind, Result};
+use crate::render::{self, output, RenderOptions};
+use crate::values::{self, merge::Warnings, schema, Map, Origins, Sources, Value};
+
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    /// CHART argument; None for the embedded chart.
+    pub chart: Option<String>,
+    pub values: Sources,
+    pub render: RenderOptions,
+    pub skip_schema_validation: bool,
+}
+
+/// Everything computed for a release.
+pub struct Release {
+    pub chart: Chart,
+    pub values: Map,
+    pub manifests: Vec<output::Manifest>,
+    pub hooks: Vec<output::Manifest>,
+    /// Warnings and notes for stderr.
+    pub warnings: Vec<String>,
+}
+
+/// Helm's release-name rule.
+pub fn validate_release_name(name: &str) -> Result<()> {
+    let re =
+        regex::Regex::new(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+            .expect("static regex");
+    if name.len() > 53 || !re.is_match(name) {
+        return Err(Error::usage(format!(
+            "release name check failed: release name {name:?}: invalid release name, must match regex ^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$ and the length must not be longer than 53"
+        ))
+        .with_hint("use lower-case letters, digits, '-' and '.', at most 53 characters"));
+    }
+    Ok(())
+}
+
+/// `--kube-version` to Helm's `vMAJOR.MINOR.PATCH`.
+pub fn parse_kube_version(s: &str) -> Result<String> {
+    let body = s.strip_prefix('v').unwrap_or(s);
+    let ok = body.split('.').count() >= 2;
+    match crate::version::Version::parse(s) {
+        Some(v) if ok => Ok(format!("v{}.{}.{}", v.major, v.minor, v.patch)),
+        _ => Err(Error::usage(format!(
+            "invalid kube version '{s}': could not parse {s:?} as version"
+        ))
+        .with_hint("give a Kubernetes version such as 1.31 or v1.31.2")),
+    }
+}
+
+/// The chart and the user's values, before rendering.
+pub fn load_values(req: &Request) -> Result<(Chart, Map, Vec<String>, Origins)> {
+    let mut chart = chart::load(req.chart.as_deref())?;
+    chart.check_dependencies()?;
+    let mut origins = Origins::new();
+    let user = values::user_values_with_origins(&req.values, &mut origins)?;
+    let mut warn = Warnings::default();
+    let vals = dependencies::compute_values(&mut chart, user, &mut warn)?;
+    Ok((chart, vals, warn.0, origins))
+}
+
+fn validate_tree(
+    chart: &Chart,
+    vals: &Map,
+    origins: &Origins,
+    prefix: &str,
+    out: &mut Vec<(String, schema::Violation)>,
+) -> Result<()> {
+    if let Some(s) = &chart.schema {
+        let violations = schema::validate(s, &Value::Map(vals.clone()))
+            .map_err(|e| Error::new(Kind::Parse, format!("{}: {e}", chart.name())))?;
+        for mut v in violations {
+            let full = if prefix.is_empty() {
+                v.path.clone()
+            } else if v.path.is_empty() {
+                prefix.to_string()
+            } else {
+                format!("{prefix}.{}", v.path)
+            };
+            if let Some((file, line, _)) = origins.get(&full) {
+                v.message = format!("{} ({file}:{line})", v.message);
+            }
+            v.path = full;
+            out.push((chart.name(), v));
+        }
+    }
+    for d in &chart.dependencies {
+        let sv = vals
+            .get(&d.name())
+            .and_then(Value::as_map)
+            .cloned()
+            .unwrap_or_default();
+        let p = if prefix.is_empty() {
+            d.name()
+        } else {
+            format!("{prefix}.{}", d.name())
+        };
+        validate_tree(d, &sv, origins, &p, out)?;
+    }
+    Ok(())
+}
+
+/// Checks values against every chart's `values.schema.json`.
+pub fn validate_schema(chart: &Chart, vals: &Map, origins: &Origins) -> Result<()> {
+    let mut out = Vec::new();
+    validate_tree(chart, vals, origins, "", &mut out)?;
+    if out.is_empty() {
+        return Ok(());
+    }
+    let mut msg = String::from(
+        "values don't meet the specifications of the schema(s) in the following chart(s):",
+    );
+    let mut last = String::new();
+    let mut hints = Vec::new();
+    for (c, v) in &out {
+        if *c != last {
+            msg.push_str(&format!("\n{c}:"));
+            last = c.clone();
+        }
+        let p = if v.path.is_empty() {
+            "(root)".to_string()
+        } else {
+            v.path.clone()
+        };
+        msg.push_str(&format!("\n- {p}: {}", v.message));
+        if let Some(h) = &v.hint {
+            msg.push_str(&format!(" ({h})"));
+            hints.push(h.clone());
+        }
+    }
+    let first = out[0].1.path.clone();
+    Err(Error::new(Kind::Values, msg)
+        .with_path(first)
+        .with_hint("fix the values listed above (defaults and comments: `tracecat-chart show values`); --skip-schema-validation turns this check off"))
+}
+
+/// Renders a release.
+pub fn template(req: &Request) -> Result<Release> {
+    validate_release_name(&req.render.release_name)?;
+    let (chart, vals, mut warnings, origins) = load_values(req)?;
+    let kv = chart.kube_version();
+    if !kv.is_empty() {
+        let ok = crate::version::semver_compare(&kv, &req.render.kube_version).unwrap_or(true);
+        if !ok {
+            return Err(Error::new(
+                Kind::Values,
+                format!(
+                    "chart requires kubeVersion: {kv} which is incompatible with Kubernetes {}",
+                    req.render.kube_version
+                ),
+            )
+            .with_hint("pass --kube-version for the cluster you deploy to"));
+        }
+    }
+    if !req.skip_schema_validation {
+        validate_schema(&chart, &vals, &origins)?;
+    }
+    let files = render::render(&chart, &vals, &req.render)?;
+    let (manifests, hooks) = output::sort_manifests(&files, &mut warnings)?;
+    Ok(Release {
+        chart,
+        values: vals,
+        manifests,
+        hooks,
+        warnings,
+    })
+}
+
+/// CRD files of the chart tree, with their `# Source` paths.
+pub fn crds(chart: &Chart) -> Vec<(String, String)> {
+    fn rec(c: &Chart, prefix: &str, out: &mut Vec<(String, String)>) {
+        let p = if prefix.is_empty() {
+            c.name()
+        } else {
+            format!("{prefix}/charts/{}", c.name())
+        };
+        for (rel, text) in &c.crds {
+            out.push((format!("{p}/{rel}"), text.clone()));
+        }
+        for d in &c.dependencies {
+            rec(d, &p, out);
+        }
+    }
+    let mut out = Vec::new();
+    rec(chart, "", &mut out);
+    out
+}

@@ -1,0 +1,792 @@
+//! Helm/sprig-style filters and functions with Helm's semantics. Each is
+//! registered as a filter (subject first: `x | toYaml | nindent(4)`) and as a
+//! function (`toYaml(x)`), so templates read naturally either way.
+
+use super::convert::{from_jinja, go_print, to_jinja};
+use crate::values::{json, yamlout, Map, Value};
+use base64::Engine;
+use minijinja::value::{Rest, Value as JValue, ValueKind};
+use minijinja::{Environment, Error as JError, ErrorKind, State};
+use sha2::Digest;
+
+fn err(msg: impl Into<String>) -> JError {
+    JError::new(ErrorKind::InvalidOperation, msg.into())
+}
+
+/// Sprig's `strval`: strings as they are, everything else as Go's `%v`.
+fn strval(v: &JValue) -> String {
+    go_print(v)
+}
+
+/// Sprig's `empty`.
+pub fn is_empty(v: &JValue) -> bool {
+    match v.kind() {
+        ValueKind::Undefined | ValueKind::None => true,
+        ValueKind::Bool => !v.is_true(),
+        ValueKind::Number => f64::try_from(v.clone()).map(|f| f == 0.0).unwrap_or(false),
+        ValueKind::String => v.as_str().map(str::is_empty).unwrap_or(true),
+        ValueKind::Seq | ValueKind::Map | ValueKind::Iterable => {
+            v.len().map(|l| l == 0).unwrap_or(false)
+        }
+        _ => false,
+    }
+}
+
+fn to_yaml(v: JValue) -> String {
+    yamlout::to_yaml(&from_jinja(&v))
+}
+
+fn to_json(v: JValue) -> String {
+    json::to_json(&from_jinja(&v)).unwrap_or_default()
+}
+
+fn to_pretty_json(v: JValue) -> String {
+    json::to_json_pretty(&from_jinja(&v)).unwrap_or_default()
+}
+
+fn from_yaml(s: String) -> JValue {
+    match crate::values::yaml::parse_one(&s) {
+        Ok(v) => to_jinja(&v),
+        Err(e) => {
+            let mut m = Map::new();
+            m.insert("Error".into(), Value::String(e.to_string()));
+            to_jinja(&Value::Map(m))
+        }
+    }
+}
+
+fn from_json(s: String) -> JValue {
+    match serde_json::from_str::<serde_json::Value>(&s) {
+        Ok(v) => to_jinja(&crate::values::set::from_json(v)),
+        Err(e) => {
+            let mut m = Map::new();
+            m.insert("Error".into(), Value::String(e.to_string()));
+            to_jinja(&Value::Map(m))
+        }
+    }
+}
+
+/// Helm's `indent`: every line, blank ones included, gets the padding.
+fn indent(s: JValue, n: usize) -> String {
+    let pad = " ".repeat(n);
+    let s = strval(&s);
+    format!("{pad}{}", s.replace('\n', &format!("\n{pad}")))
+}
+
+fn nindent(s: JValue, n: usize) -> String {
+    format!("\n{}", indent(s, n))
+}
+
+/// Go's `%q` of a string.
+pub fn go_quote(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{07}' => out.push_str("\\a"),
+            '\u{08}' => out.push_str("\\b"),
+            '\u{0c}' => out.push_str("\\f"),
+            '\u{0b}' => out.push_str("\\v"),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn quote(v: JValue, rest: Rest<JValue>) -> String {
+    std::iter::once(v)
+        .chain(rest.0)
+        .filter(|x| !x.is_none() && !x.is_undefined())
+        .map(|x| go_quote(&strval(&x)))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn squote(v: JValue, rest: Rest<JValue>) -> String {
+    std::iter::once(v)
+        .chain(rest.0)
+        .filter(|x| !x.is_none() && !x.is_undefined())
+        .map(|x| format!("'{}'", strval(&x)))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// `value | default(fallback)`: the fallback when the value is empty.
+fn default(v: JValue, fallback: Option<JValue>) -> JValue {
+    if is_empty(&v) {
+        fallback.unwrap_or_default()
+    } else {
+        v
+    }
+}
+
+fn required(msg: String, v: Option<JValue>) -> Result<JValue, JError> {
+    match v {
+        None => Err(err(msg)),
+        Some(v) if v.is_none() || v.is_undefined() => Err(err(msg)),
+        Some(v) if v.as_str() == Some("") => Err(err(msg)),
+        Some(v) => Ok(v),
+    }
+}
+
+fn fail(msg: String) -> Result<JValue, JError> {
+    Err(err(msg))
+}
+
+fn b64enc(s: JValue) -> String {
+    base64::engine::general_purpose::STANDARD.encode(strval(&s))
+}
+
+fn b64dec(s: String) -> String {
+    match base64::engine::general_purpose::STANDARD.decode(s.as_bytes()) {
+        Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+        Err(e) => e.to_string(),
+    }
+}
+
+fn sha256sum(s: JValue) -> String {
+    let d = sha2::Sha256::digest(strval(&s).as_bytes());
+    d.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn trunc(s: JValue, n: i64) -> String {
+    let s = strval(&s);
+    let len = s.len() as i64;
+    if n < 0 && len + n > 0 {
+        s[(len + n) as usize..].to_string()
+    } else if n >= 0 && len > n {
+        // Byte offsets like Go; step back to a char boundary.
+        let mut i = n as usize;
+        while !s.is_char_boundary(i) {
+            i -= 1;
+        }
+        s[..i].to_string()
+    } else {
+        s
+    }
+}
+
+fn trim_suffix(s: JValue, suffix: String) -> String {
+    let s = strval(&s);
+    s.strip_suffix(suffix.as_str())
+        .map(str::to_string)
+        .unwrap_or(s)
+}
+
+fn trim_prefix(s: JValue, prefix: String) -> String {
+    let s = strval(&s);
+    s.strip_prefix(prefix.as_str())
+        .map(str::to_string)
+        .unwrap_or(s)
+}
+
+fn trim_all(s: JValue, cutset: String) -> String {
+    strval(&s).trim_matches(|c| cutset.contains(c)).to_string()
+}
+
+fn title(s: JValue) -> String {
+    let mut out = String::new();
+    let mut prev_letter = false;
+    for c in strval(&s).chars() {
+        if !prev_letter && c.is_alphabetic() {
+            out.extend(c.to_uppercase());
+        } else {
+            out.push(c);
+        }
+        prev_letter = c.is_alphanumeric() || c == '_' || c == '\'';
+    }
+    out
+}
+
+fn contains(s: JValue, sub: JValue) -> bool {
+    strval(&s).contains(&strval(&sub))
+}
+
+fn has_prefix(s: JValue, p: JValue) -> bool {
+    strval(&s).starts_with(&strval(&p))
+}
+
+fn has_suffix(s: JValue, p: JValue) -> bool {
+    strval(&s).ends_with(&strval(&p))
+}
+
+fn has_key(m: JValue, key: String) -> bool {
+    m.kind() == ValueKind::Map
+        && m.get_item(&JValue::from(key.as_str()))
+            .map(|v| !v.is_undefined())
+            .unwrap_or(false)
+}
+
+/// Sprig's `merge` (mergo without overwrite): keys already in `dst` win, maps
+/// merge deeply.
+fn merge_into(dst: &mut Map, src: &Map, overwrite: bool) {
+    for (k, v) in src {
+        match (dst.get_mut(k), v) {
+            (Some(Value::Map(d)), Value::Map(s)) => merge_into(d, s, overwrite),
+            (Some(existing), _) => {
+                if overwrite || matches!(existing, Value::Null) {
+                    *existing = v.clone();
+                }
+            }
+            (None, _) => {
+                dst.insert(k.clone(), v.clone());
+            }
+        }
+    }
+}
+
+fn merge(dst: JValue, rest: Rest<JValue>) -> JValue {
+    let mut d = from_jinja(&dst).as_map().cloned().unwrap_or_default();
+    for s in rest.0 {
+        if let Value::Map(m) = from_jinja(&s) {
+            merge_into(&mut d, &m, false);
+        }
+    }
+    to_jinja(&Value::Map(d))
+}
+
+fn merge_overwrite(dst: JValue, rest: Rest<JValue>) -> JValue {
+    let mut d = from_jinja(&dst).as_map().cloned().unwrap_or_default();
+    for s in rest.0 {
+        if let Value::Map(m) = from_jinja(&s) {
+            merge_into(&mut d, &m, true);
+        }
+    }
+    to_jinja(&Value::Map(d))
+}
+
+fn semver_compare(constraint: String, version: JValue) -> Result<bool, JError> {
+    crate::version::semver_compare(&constraint, &strval(&version)).map_err(err)
+}
+
+fn regex(pat: &str) -> Result<regex::Regex, JError> {
+    regex::Regex::new(pat).map_err(|e| err(format!("invalid regular expression {pat:?}: {e}")))
+}
+
+fn regex_match(pat: String, s: JValue) -> Result<bool, JError> {
+    Ok(regex(&pat)?.is_match(&strval(&s)))
+}
+
+/// Go's regexp expands `$1`/`${name}` like Rust's regex, so the replacement
+/// string is passed through.
+fn regex_replace_all(pat: String, s: JValue, repl: String) -> Result<String, JError> {
+    Ok(regex(&pat)?
+        .replace_all(&strval(&s), repl.as_str())
+        .into_owned())
+}
+
+fn regex_find(pat: String, s: JValue) -> Result<String, JError> {
+    Ok(regex(&pat)?
+        .find(&strval(&s))
+        .map(|m| m.as_str().to_string())
+        .unwrap_or_default())
+}
+
+/// Sprig's `int`/`int64`: numbers truncate, strings parse (0 on failure).
+fn to_int(v: JValue) -> i64 {
+    match v.kind() {
+        ValueKind::Number => {
+            if v.is_integer() {
+                i64::try_from(v).unwrap_or(0)
+            } else {
+                f64::try_from(v).map(|f| f as i64).unwrap_or(0)
+            }
+        }
+        ValueKind::Bool => v.is_true() as i64,
+        ValueKind::String => {
+            let s = v.as_str().unwrap_or_default().trim();
+            s.parse::<i64>()
+                .ok()
+                .or_else(|| s.parse::<f64>().ok().map(|f| f as i64))
+                .unwrap_or(0)
+        }
+        _ => 0,
+    }
+}
+
+fn to_float(v: JValue) -> f64 {
+    match v.kind() {
+        ValueKind::Number => f64::try_from(v).unwrap_or(0.0),
+        ValueKind::Bool => v.is_true() as i64 as f64,
+        ValueKind::String => v.as_str().unwrap_or_default().trim().parse().unwrap_or(0.0),
+        _ => 0.0,
+    }
+}
+
+fn to_string(v: JValue) -> String {
+    strval(&v)
+}
+
+fn kind_of(v: JValue) -> String {
+    match from_jinja(&v) {
+        Value::Null => "invalid".into(),
+        Value::Bool(_) => "bool".into(),
+        Value::Int(_) => "int64".into(),
+        Value::Float(_) => "float64".into(),
+        Value::String(_) => "string".into(),
+        Value::List(_) => "slice".into(),
+        Value::Map(_) => "map".into(),
+    }
+}
+
+fn kind_is(kind: String, v: JValue) -> bool {
+    kind_of(v) == kind
+}
+
+fn type_of(v: JValue) -> String {
+    match from_jinja(&v) {
+        Value::Null => "<nil>".into(),
+        Value::Bool(_) => "bool".into(),
+        Value::Int(_) => "int64".into(),
+        Value::Float(_) => "float64".into(),
+        Value::String(_) => "string".into(),
+        Value::List(_) => "[]interface {}".into(),
+        Value::Map(_) => "map[string]interface {}".into(),
+    }
+}
+
+fn coalesce(args: Rest<JValue>) -> JValue {
+    args.0
+        .into_iter()
+        .find(|v| !is_empty(v))
+        .unwrap_or_default()
+}
+
+fn ternary(v: JValue, if_true: JValue, if_false: JValue) -> JValue {
+    if v.is_true() {
+        if_true
+    } else {
+        if_false
+    }
+}
+
+fn keys(m: JValue) -> JValue {
+    match from_jinja(&m) {
+        Value::Map(m) => JValue::from(
+            m.keys()
+                .map(|k| JValue::from(k.as_str()))
+                .collect::<Vec<_>>(),
+        ),
+        _ => JValue::from(Vec::<JValue>::new()),
+    }
+}
+
+fn pick(m: JValue, rest: Rest<String>) -> JValue {
+    let mut out = Map::new();
+    if let Value::Map(src) = from_jinja(&m) {
+        for k in rest.0 {
+            if let Some(v) = src.get(&k) {
+                out.insert(k, v.clone());
+            }
+        }
+    }
+    to_jinja(&Value::Map(out))
+}
+
+fn omit(m: JValue, rest: Rest<String>) -> JValue {
+    let mut src = from_jinja(&m).as_map().cloned().unwrap_or_default();
+    for k in rest.0 {
+        src.remove(&k);
+    }
+    to_jinja(&Value::Map(src))
+}
+
+fn split_list(s: JValue, sep: String) -> JValue {
+    JValue::from(
+        strval(&s)
+            .split(sep.as_str())
+            .map(|p| JValue::from(p.to_string()))
+            .collect::<Vec<_>>(),
+    )
+}
+
+fn uniq(l: JValue) -> JValue {
+    let mut out: Vec<Value> = Vec::new();
+    if let Value::List(items) = from_jinja(&l) {
+        for it in items {
+            if !out.contains(&it) {
+                out.push(it);
+            }
+        }
+    }
+    to_jinja(&Value::List(out))
+}
+
+fn compact(l: JValue) -> JValue {
+    let items: Vec<JValue> = l
+        .try_iter()
+        .map(|it| it.filter(|v| !is_empty(v)).collect())
+        .unwrap_or_default();
+    JValue::from(items)
+}
+
+fn sort_alpha(l: JValue) -> JValue {
+    let mut items: Vec<String> = l
+        .try_iter()
+        .map(|it| it.map(|v| strval(&v)).collect())
+        .unwrap_or_default();
+    items.sort();
+    JValue::from(items.into_iter().map(JValue::from).collect::<Vec<_>>())
+}
+
+fn to_strings(l: JValue) -> JValue {
+    JValue::from(
+        l.try_iter()
+            .map(|it| it.map(|v| JValue::from(strval(&v))).collect::<Vec<_>>())
+            .unwrap_or_default(),
+    )
+}
+
+fn join_list(l: JValue, sep: String) -> String {
+    match l.kind() {
+        ValueKind::Seq | ValueKind::Iterable => l
+            .try_iter()
+            .map(|it| it.map(|v| strval(&v)).collect::<Vec<_>>().join(&sep))
+            .unwrap_or_default(),
+        _ => strval(&l),
+    }
+}
+
+fn nospace(s: JValue) -> String {
+    strval(&s).chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+fn until(n: i64) -> JValue {
+    JValue::from((0..n.max(0)).map(JValue::from).collect::<Vec<_>>())
+}
+
+/// A subset of Go's fmt verbs: %s %v %d %q %f %t %x %%.
+pub fn printf(format: String, args: Rest<JValue>) -> Result<String, JError> {
+    let mut out = String::new();
+    let mut it = args.0.into_iter();
+    let mut chars = format.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            out.push(c);
+            continue;
+        }
+        // flags/width/precision
+        let mut spec = String::new();
+        while let Some(&n) = chars.peek() {
+            if n.is_ascii_digit() || n == '.' || n == '-' || n == '+' || n == '#' || n == ' ' {
+                spec.push(n);
+                chars.next();
+            } else {
+                break;
+            }
+        }
+        let Some(verb) = chars.next() else {
+            out.push_str("%!(NOVERB)");
+            break;
+        };
+        if verb == '%' {
+            out.push('%');
+            continue;
+        }
+        let Some(arg) = it.next() else {
+            out.push_str(&format!("%!{verb}(MISSING)"));
+            continue;
+        };
+        let s = match verb {
+            's' | 'v' => strval(&arg),
+            'q' => go_quote(&strval(&arg)),
+            'd' => to_int(arg).to_string(),
+            't' => arg.is_true().to_string(),
+            'x' => strval(&arg).bytes().map(|b| format!("{b:02x}")).collect(),
+            'f' | 'g' | 'e' => {
+                let f = to_float(arg);
+                let prec = spec.split('.').nth(1).and_then(|p| p.parse::<usize>().ok());
+                match verb {
+                    'f' => format!("{:.*}", prec.unwrap_or(6), f),
+                    _ => crate::values::numfmt::go_float_g(f),
+                }
+            }
+            other => format!("%!{other}({})", strval(&arg)),
+        };
+        let width: usize = spec
+            .trim_start_matches('-')
+            .split('.')
+            .next()
+            .and_then(|w| w.parse().ok())
+            .unwrap_or(0);
+        if s.chars().count() < width {
+            let pad = " ".repeat(width - s.chars().count());
+            if spec.starts_with('-') {
+                out.push_str(&s);
+                out.push_str(&pad);
+            } else {
+                out.push_str(&pad);
+                out.push_str(&s);
+            }
+        } else {
+            out.push_str(&s);
+        }
+    }
+    Ok(out)
+}
+
+fn print(args: Rest<JValue>) -> String {
+    // Go's fmt.Sprint adds spaces between operands when neither is a string.
+    let mut out = String::new();
+    let mut prev_string = true;
+    for (i, a) in args.0.iter().enumerate() {
+        let is_string = a.kind() == ValueKind::String;
+        if i > 0 && !is_string && !prev_string {
+            out.push(' ');
+        }
+        out.push_str(&strval(a));
+        prev_string = is_string;
+    }
+    out
+}
+
+/// `tpl(text, ctx)`: renders a string as a template with the given `.`.
+fn tpl(state: &State, text: String, ctx: JValue) -> Result<String, JError> {
+    let name = state.name().to_string();
+    state.env().render_named_str(&name, &text, ctx)
+}
+
+/// `include_file(path, ctx)`: renders another template of the chart tree to
+/// a string (Helm's `include (print $.Template.BasePath "/x.yaml") .`).
+fn include_file(state: &State, path: String, ctx: JValue) -> Result<String, JError> {
+    let tmpl = state.env().get_template(&path)?;
+    tmpl.render(ctx)
+}
+
+/// `lookup` has no cluster to ask in template mode: an empty map, as Helm.
+fn lookup(_a: Rest<JValue>) -> JValue {
+    JValue::from(std::collections::BTreeMap::<String, JValue>::new())
+}
+
+fn dict(args: Rest<JValue>) -> Result<JValue, JError> {
+    let mut m = std::collections::BTreeMap::new();
+    let mut it = args.0.into_iter();
+    while let Some(k) = it.next() {
+        let v = it.next().unwrap_or_default();
+        m.insert(strval(&k), v);
+    }
+    Ok(JValue::from(m))
+}
+
+fn list(args: Rest<JValue>) -> JValue {
+    JValue::from(args.0)
+}
+
+fn get(m: JValue, key: String) -> JValue {
+    m.get_item(&JValue::from(key.as_str()))
+        .ok()
+        .filter(|v| !v.is_undefined())
+        .unwrap_or_else(|| JValue::from(""))
+}
+
+fn add(a: JValue, rest: Rest<JValue>) -> JValue {
+    if a.is_integer() && rest.0.iter().all(|x| x.is_integer()) {
+        JValue::from(rest.0.into_iter().fold(to_int(a), |s, x| s + to_int(x)))
+    } else {
+        JValue::from(rest.0.into_iter().fold(to_float(a), |s, x| s + to_float(x)))
+    }
+}
+
+fn mul(a: JValue, rest: Rest<JValue>) -> JValue {
+    JValue::from(rest.0.into_iter().fold(to_int(a), |s, x| s * to_int(x)))
+}
+
+fn sub(a: JValue, b: JValue) -> i64 {
+    to_int(a) - to_int(b)
+}
+
+fn div(a: JValue, b: JValue) -> Result<i64, JError> {
+    let d = to_int(b);
+    if d == 0 {
+        return Err(err("integer divide by zero"));
+    }
+    Ok(to_int(a) / d)
+}
+
+fn max_of(a: JValue, rest: Rest<JValue>) -> i64 {
+    rest.0.into_iter().fold(to_int(a), |m, x| m.max(to_int(x)))
+}
+
+fn min_of(a: JValue, rest: Rest<JValue>) -> i64 {
+    rest.0.into_iter().fold(to_int(a), |m, x| m.min(to_int(x)))
+}
+
+fn first(l: JValue) -> JValue {
+    l.try_iter()
+        .ok()
+        .and_then(|mut it| it.next())
+        .unwrap_or_default()
+}
+
+fn last(l: JValue) -> JValue {
+    l.try_iter()
+        .ok()
+        .and_then(|it| it.last())
+        .unwrap_or_default()
+}
+
+fn is_empty_fn(v: JValue) -> bool {
+    is_empty(&v)
+}
+
+fn lower(s: JValue) -> String {
+    strval(&s).to_lowercase()
+}
+
+fn upper(s: JValue) -> String {
+    strval(&s).to_uppercase()
+}
+
+fn trim(s: JValue) -> String {
+    strval(&s).trim().to_string()
+}
+
+fn replace(s: JValue, old: String, new: String) -> String {
+    strval(&s).replace(&old, &new)
+}
+
+/// Registers everything on an environment.
+pub fn register(env: &mut Environment<'static>) {
+    macro_rules! both {
+        ($name:expr, $f:expr) => {
+            env.add_filter($name, $f);
+            env.add_function($name, $f);
+        };
+    }
+    both!("toYaml", to_yaml);
+    both!("toJson", to_json);
+    both!("toPrettyJson", to_pretty_json);
+    both!("fromYaml", from_yaml);
+    both!("fromJson", from_json);
+    both!("indent", indent);
+    both!("nindent", nindent);
+    both!("quote", quote);
+    both!("squote", squote);
+    both!("default", default);
+    both!("b64enc", b64enc);
+    both!("b64dec", b64dec);
+    both!("sha256sum", sha256sum);
+    both!("trunc", trunc);
+    both!("trimSuffix", trim_suffix);
+    both!("trimPrefix", trim_prefix);
+    both!("trimAll", trim_all);
+    both!("trim", trim);
+    both!("lower", lower);
+    both!("upper", upper);
+    both!("title", title);
+    both!("replace", replace);
+    both!("contains", contains);
+    both!("hasPrefix", has_prefix);
+    both!("hasSuffix", has_suffix);
+    both!("hasKey", has_key);
+    both!("merge", merge);
+    both!("mergeOverwrite", merge_overwrite);
+    both!("int", to_int);
+    both!("int64", to_int);
+    both!("float64", to_float);
+    both!("toString", to_string);
+    both!("kindOf", kind_of);
+    both!("typeOf", type_of);
+    both!("keys", keys);
+    both!("pick", pick);
+    both!("omit", omit);
+    both!("splitList", split_list);
+    both!("uniq", uniq);
+    both!("compact", compact);
+    both!("sortAlpha", sort_alpha);
+    both!("toStrings", to_strings);
+    both!("join", join_list);
+    both!("nospace", nospace);
+    both!("first", first);
+    both!("last", last);
+    both!("empty", is_empty_fn);
+    both!("get", get);
+    env.add_function("required", required);
+    env.add_function("fail", fail);
+    env.add_function("semverCompare", semver_compare);
+    env.add_function("regexMatch", regex_match);
+    env.add_function("regexReplaceAll", regex_replace_all);
+    env.add_function("regexFind", regex_find);
+    env.add_function("kindIs", kind_is);
+    env.add_function("coalesce", coalesce);
+    env.add_function("ternary", ternary);
+    env.add_function("printf", printf);
+    env.add_function("print", print);
+    env.add_function("tpl", tpl);
+    env.add_function("include_file", include_file);
+    env.add_function("lookup", lookup);
+    env.add_function("dict", dict);
+    env.add_function("list", list);
+    env.add_function("until", until);
+    env.add_function("add", add);
+    env.add_function("sub", sub);
+    env.add_function("mul", mul);
+    env.add_function("div", div);
+    env.add_function("max", max_of);
+    env.add_function("min", min_of);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn render(src: &str) -> String {
+        let mut env = Environment::new();
+        register(&mut env);
+        env.set_formatter(|out, _state, v| {
+            out.write_str(&go_print(v))
+                .map_err(|_| JError::new(ErrorKind::WriteFailure, "write"))
+        });
+        env.render_str(src, ()).unwrap()
+    }
+
+    #[test]
+    fn helm_semantics() {
+        assert_eq!(render("{{ 'a\nb' | indent(2) }}"), "  a\n  b");
+        assert_eq!(render("{{ 'x' | nindent(2) }}"), "\n  x");
+        assert_eq!(render("{{ 'a\"b' | quote }}"), "\"a\\\"b\"");
+        assert_eq!(render("{{ none | quote }}"), "");
+        assert_eq!(render("{{ 0 | default('d') }}"), "d");
+        assert_eq!(render("{{ false | default(true) }}"), "true");
+        assert_eq!(render("{{ 'abcdef' | trunc(3) }}"), "abc");
+        assert_eq!(render("{{ 'x-' | trimSuffix('-') }}"), "x");
+        assert_eq!(render("{{ 'hello' | b64enc }}"), "aGVsbG8=");
+        assert_eq!(render("{{ semverCompare('>=1.21-0', 'v1.35.0') }}"), "true");
+        assert_eq!(
+            render("{{ regexReplaceAll('a(x*)b', '-ab-axxb-', '${1}W') }}"),
+            "-W-xxW-"
+        );
+        assert_eq!(render("{{ printf('%s-%d', 'a', 3) }}"), "a-3");
+        assert_eq!(render("{{ {'b': {'c': 1}} | toYaml }}"), "b:\n  c: 1");
+        assert_eq!(
+            render("{{ merge({'a': 1}, {'a': 2, 'b': 3}) | toJson }}"),
+            "{\"a\":1,\"b\":3}"
+        );
+        assert_eq!(render("{{ 1000000.0 }}"), "1e+06");
+        assert_eq!(render("{{ 'hello world' | title }}"), "Hello World");
+    }
+
+    #[test]
+    fn required_and_fail() {
+        let mut env = Environment::new();
+        register(&mut env);
+        assert!(env
+            .render_str("{{ required('need a', none) }}", ())
+            .unwrap_err()
+            .to_string()
+            .contains("need a"));
+        assert!(env
+            .render_str("{{ fail('boom') }}", ())
+            .unwrap_err()
+            .to_string()
+            .contains("boom"));
+    }
+}

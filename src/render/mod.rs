@@ -1,0 +1,218 @@
+//! Rendering: one template environment per render, every template of the
+//! chart tree compiled once, each rendered with its chart's `.`.
+
+pub mod context;
+pub mod convert;
+pub mod functions;
+pub mod output;
+
+use crate::chart::Chart;
+use crate::error::{Error, Kind, Result};
+use crate::values::Map;
+pub use context::RenderOptions;
+use context::{build_dots, Dot};
+use minijinja::value::Value as JValue;
+use minijinja::{Environment, Error as JError, ErrorKind, UndefinedBehavior};
+use std::sync::Arc;
+
+/// Bounds on template recursion and output, so a runaway template fails
+/// instead of hanging. Raise the output bound with TRACECAT_CHART_MAX_OUTPUT_BYTES.
+const RECURSION_LIMIT: usize = 200;
+
+pub fn max_output_bytes() -> usize {
+    std::env::var("TRACECAT_CHART_MAX_OUTPUT_BYTES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(256 << 20)
+}
+
+/// One rendered template file.
+#[derive(Debug, Clone)]
+pub struct RenderedFile {
+    /// `tracecat/templates/x.yaml`, `tracecat/charts/temporal/templates/y.yaml`.
+    pub path: String,
+    pub content: String,
+}
+
+struct Job {
+    name: String,
+    dot: Arc<Dot>,
+    base_path: String,
+}
+
+/// Chart-relative template names resolve against the including template:
+/// `_helpers.tpl` from `tracecat/templates/x.yaml` is
+/// `tracecat/templates/_helpers.tpl`; a leading `/` names a path from the top.
+fn join_path(name: &str, parent: &str) -> String {
+    if let Some(abs) = name.strip_prefix('/') {
+        return abs.to_string();
+    }
+    let mut parts: Vec<&str> = parent.split('/').collect();
+    parts.pop();
+    for seg in name.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            s => parts.push(s),
+        }
+    }
+    parts.join("/")
+}
+
+pub fn new_environment() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_keep_trailing_newline(true);
+    env.set_undefined_behavior(UndefinedBehavior::Chainable);
+    env.set_recursion_limit(RECURSION_LIMIT);
+    env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+    env.set_path_join_callback(|name, parent| std::borrow::Cow::Owned(join_path(name, parent)));
+    env.set_formatter(|out, _state, v| {
+        out.write_str(&convert::go_print(v))
+            .map_err(|_| JError::new(ErrorKind::WriteFailure, "write failed"))
+    });
+    functions::register(&mut env);
+    env
+}
+
+fn collect(
+    chart: &Chart,
+    prefix: &str,
+    env: &mut Environment<'static>,
+    out: &mut Vec<(String, bool)>,
+) -> Result<()> {
+    let chart_path = if prefix.is_empty() {
+        chart.name()
+    } else {
+        format!("{prefix}/charts/{}", chart.name())
+    };
+    for (rel, src) in &chart.templates {
+        let full = format!("{chart_path}/{rel}");
+        env.add_template_owned(full.clone(), src.clone())
+            .map_err(|e| template_error(&e, &full))?;
+        let base = rel.rsplit('/').next().unwrap_or(rel);
+        let renderable = !base.starts_with('_') && base != "NOTES.txt" && !chart.is_library();
+        out.push((full, renderable));
+    }
+    for d in &chart.dependencies {
+        collect(d, &chart_path, env, out)?;
+    }
+    Ok(())
+}
+
+/// Turns an engine error into the tool's error, naming template and line.
+pub fn template_error(e: &JError, fallback_name: &str) -> Error {
+    let name = e.name().unwrap_or(fallback_name).to_string();
+    let line = e.line();
+    let detail = e
+        .detail()
+        .map(str::to_string)
+        .unwrap_or_else(|| e.kind().to_string());
+    let msg = match e.kind() {
+        ErrorKind::InvalidOperation => match line {
+            Some(l) => format!("execution error at ({name}:{l}): {detail}"),
+            None => format!("execution error at ({name}): {detail}"),
+        },
+        ErrorKind::SyntaxError | ErrorKind::BadEscape => match line {
+            Some(l) => format!("parse error at ({name}:{l}): {detail}"),
+            None => format!("parse error at ({name}): {detail}"),
+        },
+        _ => match line {
+            Some(l) => format!("{name}:{l}: {e}"),
+            None => format!("{name}: {e}"),
+        },
+    };
+    let mut err = Error::new(Kind::Render, msg).with_file(name).at(line, None);
+    let mut src = std::error::Error::source(e);
+    while let Some(s) = src {
+        if let Some(inner) = s.downcast_ref::<JError>() {
+            if inner.kind() == ErrorKind::InvalidOperation {
+                if let Some(d) = inner.detail() {
+                    err.message = format!(
+                        "execution error at ({}:{}): {d}",
+                        inner.name().unwrap_or("?"),
+                        inner.line().unwrap_or(0)
+                    );
+                }
+            }
+        }
+        src = s.source();
+    }
+    err
+}
+
+/// Renders every template of the chart tree. `values` are the final,
+/// coalesced values of the root chart.
+pub fn render(chart: &Chart, values: &Map, opts: &RenderOptions) -> Result<Vec<RenderedFile>> {
+    let mut env = new_environment();
+    let mut names = Vec::new();
+    collect(chart, "", &mut env, &mut names)?;
+    let dots = build_dots(chart, values, opts);
+    let mut jobs = Vec::new();
+    for (name, renderable) in names {
+        if !renderable {
+            continue;
+        }
+        // The chart a template belongs to is the longest dot key prefixing it.
+        let chart_path = name
+            .rsplit_once("/templates/")
+            .map(|(c, _)| c.to_string())
+            .unwrap_or_default();
+        let Some(dot) = dots.get(&chart_path) else {
+            continue;
+        };
+        jobs.push(Job {
+            name,
+            dot: dot.clone(),
+            base_path: format!("{chart_path}/templates"),
+        });
+    }
+    let limit = max_output_bytes();
+    let mut total = 0usize;
+    let mut out = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        let tmpl = env
+            .get_template(&job.name)
+            .map_err(|e| template_error(&e, &job.name))?;
+        let dot = Arc::new(job.dot.with_template(&job.name, &job.base_path));
+        let content = tmpl
+            .render(JValue::from_dyn_object(dot))
+            .map_err(|e| template_error(&e, &job.name))?;
+        total += content.len();
+        if total > limit {
+            return Err(Error::new(
+                Kind::Render,
+                format!("rendered output exceeds {limit} bytes (at {})", job.name),
+            )
+            .with_hint("raise TRACECAT_CHART_MAX_OUTPUT_BYTES if this is intended"));
+        }
+        out.push(RenderedFile {
+            path: job.name,
+            content,
+        });
+    }
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn joins_relative_names() {
+        assert_eq!(
+            join_path("_helpers.tpl", "c/templates/x.yaml"),
+            "c/templates/_helpers.tpl"
+        );
+        assert_eq!(
+            join_path("../_h.tpl", "c/templates/sub/x.yaml"),
+            "c/templates/_h.tpl"
+        );
+        assert_eq!(
+            join_path("/c/charts/t/templates/_h.tpl", "c/templates/x.yaml"),
+            "c/charts/t/templates/_h.tpl"
+        );
+    }
+}

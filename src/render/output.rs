@@ -1,0 +1,389 @@
+//! Framing rendered files the way `helm template` prints them: documents
+//! split on `---`, hooks separated out, both sorted by Helm's kind install
+//! order, each printed as `---\n# Source: PATH\n<content>\n`.
+
+use super::RenderedFile;
+use crate::error::{Error, Kind, Result};
+use crate::values::{yaml, Value};
+
+/// Helm 4.1's install order of kinds.
+pub const INSTALL_ORDER: &[&str] = &[
+    "PriorityClass",
+    "Namespace",
+    "NetworkPolicy",
+    "ResourceQuota",
+    "LimitRange",
+    "PodSecurityPolicy",
+    "PodDisruptionBudget",
+    "ServiceAccount",
+    "Secret",
+    "SecretList",
+    "ConfigMap",
+    "StorageClass",
+    "PersistentVolume",
+    "PersistentVolumeClaim",
+    "CustomResourceDefinition",
+    "ClusterRole",
+    "ClusterRoleList",
+    "ClusterRoleBinding",
+    "ClusterRoleBindingList",
+    "Role",
+    "RoleList",
+    "RoleBinding",
+    "RoleBindingList",
+    "Service",
+    "DaemonSet",
+    "Pod",
+    "ReplicationController",
+    "ReplicaSet",
+    "Deployment",
+    "HorizontalPodAutoscaler",
+    "StatefulSet",
+    "Job",
+    "CronJob",
+    "IngressClass",
+    "Ingress",
+    "APIService",
+    "MutatingWebhookConfiguration",
+    "ValidatingWebhookConfiguration",
+];
+
+const HOOK_EVENTS: &[&str] = &[
+    "pre-install",
+    "post-install",
+    "pre-delete",
+    "post-delete",
+    "pre-upgrade",
+    "post-upgrade",
+    "pre-rollback",
+    "post-rollback",
+    "test",
+    "test-success",
+];
+
+#[derive(Debug, Clone)]
+pub struct Manifest {
+    /// `# Source:` path.
+    pub path: String,
+    pub content: String,
+    pub kind: String,
+    pub name: String,
+    /// Hook events, empty for ordinary manifests.
+    pub hooks: Vec<String>,
+    pub hook_weight: i64,
+    /// The parsed document (null for comment-only documents).
+    pub doc: Value,
+}
+
+impl Manifest {
+    pub fn is_hook(&self) -> bool {
+        !self.hooks.is_empty()
+    }
+    pub fn is_test(&self) -> bool {
+        self.hooks
+            .iter()
+            .any(|h| h == "test" || h == "test-success")
+    }
+}
+
+/// Helm's `SplitManifests`: split on `(?:^|\s*\n)---\s*`, trim, drop empties.
+pub fn split_documents(text: &str) -> Vec<String> {
+    use std::sync::OnceLock;
+    static SEP: OnceLock<regex::Regex> = OnceLock::new();
+    let sep = SEP.get_or_init(|| regex::Regex::new(r"(?:^|\s*\n)---\s*").expect("static regex"));
+    sep.split(text.trim())
+        .filter(|d| !d.is_empty())
+        .map(|d| d.trim().to_string())
+        .collect()
+}
+
+fn order_of(kind: &str) -> Option<usize> {
+    INSTALL_ORDER.iter().position(|k| *k == kind)
+}
+
+/// Helm's `lessByKind`, as a stable-sort comparator.
+pub fn kind_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    use std::cmp::Ordering::*;
+    match (order_of(a), order_of(b)) {
+        (None, None) => a.cmp(b),
+        (None, Some(_)) => Greater,
+        (Some(_), None) => Less,
+        (Some(x), Some(y)) => x.cmp(&y),
+    }
+}
+
+fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a Value> {
+    let mut cur = v;
+    for p in path {
+        cur = cur.as_map()?.get(*p)?;
+    }
+    Some(cur)
+}
+
+/// Parses one document's head. Errors as Helm: every document must be a
+/// YAML mapping.
+pub fn parse_manifest(path: &str, content: String) -> Result<Manifest> {
+    let doc = yaml::parse_one(&content).map_err(|e| {
+        let line = e.line.map(|l| format!("line {l}: ")).unwrap_or_default();
+        Error::new(
+            Kind::Render,
+            format!(
+                "YAML parse error on {path}: error converting YAML to JSON: yaml: {line}{}",
+                e.message
+            ),
+        )
+        .with_file(path.to_string())
+        .with_hint(
+            "the template produced invalid YAML; run with --debug to see the rendered output",
+        )
+        .with_debug(content.clone())
+    })?;
+    match &doc {
+        Value::Map(_) | Value::Null => {}
+        other => {
+            return Err(Error::new(
+                Kind::Render,
+                format!(
+                    "YAML parse error on {path}: error unmarshaling JSON: while decoding JSON: json: cannot unmarshal {} into Go value of type util.SimpleHead",
+                    match other {
+                        Value::List(_) => "array",
+                        Value::String(_) => "string",
+                        Value::Bool(_) => "bool",
+                        _ => "number",
+                    }
+                ),
+            )
+            .with_file(path.to_string())
+            .with_debug(content.clone()))
+        }
+    }
+    let kind = str_at(&doc, &["kind"])
+        .map(|v| v.to_string())
+        .unwrap_or_default();
+    let name = str_at(&doc, &["metadata", "name"])
+        .map(|v| v.to_string())
+        .unwrap_or_default();
+    let hooks = match str_at(&doc, &["metadata", "annotations", "helm.sh/hook"]) {
+        Some(Value::String(s)) => s.split(',').map(|h| h.trim().to_lowercase()).collect(),
+        _ => Vec::new(),
+    };
+    let hook_weight = match str_at(&doc, &["metadata", "annotations", "helm.sh/hook-weight"]) {
+        Some(Value::String(s)) => s.trim().parse().unwrap_or(0),
+        _ => 0,
+    };
+    Ok(Manifest {
+        path: path.to_string(),
+        content,
+        kind,
+        name,
+        hooks,
+        hook_weight,
+        doc,
+    })
+}
+
+/// Splits and classifies every rendered file (sorted by path already), then
+/// sorts manifests and hooks by kind. Unknown hook events drop the document,
+/// with a note in `notes`.
+pub fn sort_manifests(
+    files: &[RenderedFile],
+    notes: &mut Vec<String>,
+) -> Result<(Vec<Manifest>, Vec<Manifest>)> {
+    let mut generic = Vec::new();
+    let mut hooks = Vec::new();
+    let mut sorted: Vec<&RenderedFile> = files.iter().collect();
+    sorted.sort_by(|a, b| a.path.cmp(&b.path));
+    for f in sorted {
+        let base = f.path.rsplit('/').next().unwrap_or(&f.path);
+        if base.starts_with('_') || f.content.trim().is_empty() {
+            continue;
+        }
+        for d in split_documents(&f.content) {
+            let m = parse_manifest(&f.path, d)?;
+            if m.hooks.is_empty() {
+                generic.push(m);
+            } else if m.hooks.iter().all(|h| HOOK_EVENTS.contains(&h.as_str())) {
+                hooks.push(m);
+            } else {
+                let raw = str_at(&m.doc, &["metadata", "annotations", "helm.sh/hook"])
+                    .map(|v| v.to_string())
+                    .unwrap_or_default();
+                notes.push(format!("skipping unknown hooks: {raw:?} in {}", m.path));
+            }
+        }
+    }
+    generic.sort_by(|a, b| kind_cmp(&a.kind, &b.kind));
+    hooks.sort_by(|a, b| kind_cmp(&a.kind, &b.kind));
+    Ok((generic, hooks))
+}
+
+/// What to print.
+#[derive(Debug, Clone, Default)]
+pub struct OutputOptions {
+    pub include_crds: bool,
+    pub no_hooks: bool,
+    pub skip_tests: bool,
+    pub show_only: Vec<String>,
+}
+
+/// A framed document: its `# Source` path and text.
+#[derive(Debug, Clone)]
+pub struct Framed {
+    pub path: String,
+    pub text: String,
+    pub is_hook: bool,
+    pub is_crd: bool,
+}
+
+/// The documents to print, in Helm's order.
+pub fn arrange(
+    crds: &[(String, String)],
+    generic: &[Manifest],
+    hooks: &[Manifest],
+    opts: &OutputOptions,
+) -> Vec<Framed> {
+    let mut out = Vec::new();
+    if opts.include_crds {
+        for (p, c) in crds {
+            out.push(Framed {
+                path: p.clone(),
+                text: c.clone(),
+                is_hook: false,
+                is_crd: true,
+            });
+        }
+    }
+    for m in generic {
+        out.push(Framed {
+            path: m.path.clone(),
+            text: m.content.clone(),
+            is_hook: false,
+            is_crd: false,
+        });
+    }
+    if !opts.no_hooks {
+        for m in hooks {
+            if opts.skip_tests && m.is_test() {
+                continue;
+            }
+            out.push(Framed {
+                path: m.path.clone(),
+                text: m.content.clone(),
+                is_hook: true,
+                is_crd: false,
+            });
+        }
+    }
+    out
+}
+
+/// The text `helm template` prints for these documents.
+pub fn format_stream(docs: &[Framed]) -> String {
+    let mut body = String::new();
+    let mut hooks = String::new();
+    for d in docs {
+        let target = if d.is_hook { &mut hooks } else { &mut body };
+        target.push_str("---\n# Source: ");
+        target.push_str(&d.path);
+        target.push('\n');
+        target.push_str(&d.text);
+        target.push('\n');
+    }
+    let mut out = String::with_capacity(body.len() + hooks.len() + 1);
+    out.push_str(body.trim());
+    out.push('\n');
+    out.push_str(&hooks);
+    out
+}
+
+/// `--show-only`: pieces whose `# Source: CHART/REST` matches a pattern,
+/// for each pattern in order.
+pub fn show_only(full_text: &str, patterns: &[String]) -> Result<String> {
+    let pieces = split_documents(full_text);
+    let mut out = String::new();
+    for pat in patterns {
+        let pat = pat.replace('\\', "/");
+        let mut found = false;
+        for p in &pieces {
+            let Some(rest) = p
+                .lines()
+                .find_map(|l| l.strip_prefix("# Source: "))
+                .and_then(|s| s.split_once('/'))
+                .map(|(_, r)| r)
+            else {
+                continue;
+            };
+            if crate::chart::ignore::glob_match(&pat, rest) {
+                out.push_str("---\n");
+                out.push_str(p);
+                out.push('\n');
+                found = true;
+            }
+        }
+        if !found {
+            return Err(Error::new(Kind::Render, format!("could not find template {pat} in chart"))
+                .with_hint("paths are relative to the chart, e.g. -s templates/ui-deployment.yaml; files that render empty cannot be shown"));
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_like_helm() {
+        assert_eq!(split_documents("a: 1\n---\nb: 2\n"), vec!["a: 1", "b: 2"]);
+        assert_eq!(split_documents("---\n\n---\nb: 2"), vec!["---\nb: 2"]);
+        assert!(split_documents("  \n").is_empty());
+    }
+
+    #[test]
+    fn kind_order() {
+        let mut kinds = vec![
+            "Zebra",
+            "Deployment",
+            "",
+            "ExternalSecret",
+            "Service",
+            "ServiceAccount",
+        ];
+        kinds.sort_by(|a, b| kind_cmp(a, b));
+        assert_eq!(
+            kinds,
+            vec![
+                "ServiceAccount",
+                "Service",
+                "Deployment",
+                "",
+                "ExternalSecret",
+                "Zebra"
+            ]
+        );
+    }
+
+    #[test]
+    fn frames_and_filters() {
+        let docs = vec![
+            Framed {
+                path: "c/templates/a.yaml".into(),
+                text: "kind: A".into(),
+                is_hook: false,
+                is_crd: false,
+            },
+            Framed {
+                path: "c/templates/h.yaml".into(),
+                text: "kind: H".into(),
+                is_hook: true,
+                is_crd: false,
+            },
+        ];
+        let s = format_stream(&docs);
+        assert_eq!(s, "---\n# Source: c/templates/a.yaml\nkind: A\n---\n# Source: c/templates/h.yaml\nkind: H\n");
+        let only = show_only(&s, &["templates/h.yaml".to_string()]).unwrap();
+        assert_eq!(only, "---\n# Source: c/templates/h.yaml\nkind: H\n");
+        assert!(show_only(&s, &["templates/x.yaml".to_string()]).is_err());
+        assert_eq!(format_stream(&[]), "\n");
+    }
+}

@@ -1,0 +1,187 @@
+//! Everything that builds `.Values`: reading values files, the `--set`
+//! family, merging onto chart defaults, and schema validation.
+
+pub mod json;
+pub mod merge;
+pub mod model;
+pub mod numfmt;
+pub mod schema;
+pub mod set;
+pub mod yaml;
+pub mod yamlout;
+
+pub use model::{Map, Value};
+
+use crate::error::{Error, Kind, Result};
+
+/// The user's value sources, as given on the command line.
+#[derive(Debug, Default, Clone)]
+pub struct Sources {
+    /// `-f/--values` files in order; `-` reads stdin.
+    pub files: Vec<String>,
+    pub set: Vec<String>,
+    pub set_string: Vec<String>,
+    pub set_json: Vec<String>,
+    pub set_file: Vec<String>,
+    pub set_literal: Vec<String>,
+}
+
+impl Sources {
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+            && self.set.is_empty()
+            && self.set_string.is_empty()
+            && self.set_json.is_empty()
+            && self.set_file.is_empty()
+            && self.set_literal.is_empty()
+    }
+}
+
+/// Upper bound on one values file (raise with TRACECAT_CHART_MAX_VALUES_BYTES).
+fn max_file_bytes() -> u64 {
+    std::env::var("TRACECAT_CHART_MAX_VALUES_BYTES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(64 << 20)
+}
+
+fn read_source(path: &str) -> Result<String> {
+    use std::io::Read;
+    let limit = max_file_bytes();
+    let mut buf = Vec::new();
+    if path == "-" {
+        std::io::stdin()
+            .take(limit + 1)
+            .read_to_end(&mut buf)
+            .map_err(|e| Error::io("<stdin>", &e))?;
+    } else {
+        let f = std::fs::File::open(path).map_err(|e| {
+            Error::io(path, &e).with_hint("check the path given to -f/--values or --set-file")
+        })?;
+        f.take(limit + 1)
+            .read_to_end(&mut buf)
+            .map_err(|e| Error::io(path, &e))?;
+    }
+    if buf.len() as u64 > limit {
+        return Err(Error::new(
+            Kind::Parse,
+            format!("{path}: file is larger than {limit} bytes"),
+        )
+        .with_hint("raise TRACECAT_CHART_MAX_VALUES_BYTES if this is intended"));
+    }
+    String::from_utf8(buf).map_err(|e| {
+        Error::new(
+            Kind::Parse,
+            format!(
+                "{path}: not valid UTF-8 (byte {})",
+                e.utf8_error().valid_up_to()
+            ),
+        )
+        .with_file(path)
+        .with_hint("values files must be UTF-8 text")
+    })
+}
+
+/// Parses a values document, mapping YAML errors to located errors.
+pub fn parse_values_text(text: &str, name: &str) -> Result<Map> {
+    yaml::parse_values(text, None).map_err(|e| {
+        Error::new(
+            Kind::Parse,
+            format!("failed to parse {name}: {}", e.message),
+        )
+        .with_file(name)
+        .at(e.line, e.col)
+        .with_hint("check the YAML syntax (indentation with spaces, quoting of special characters)")
+    })
+}
+
+/// Where a values path was last set: file, line, column.
+pub type Origins = std::collections::HashMap<String, (String, usize, usize)>;
+
+/// Builds the user-supplied values map, in Helm's fixed order: `-f` files,
+/// then `--set-json`, `--set`, `--set-string`, `--set-file`, `--set-literal`.
+pub fn user_values(src: &Sources) -> Result<Map> {
+    user_values_with_origins(src, &mut Origins::new())
+}
+
+/// Like [`user_values`], recording where each path in the files was set.
+pub fn user_values_with_origins(src: &Sources, origins: &mut Origins) -> Result<Map> {
+    let mut base = Map::new();
+    for f in &src.files {
+        let text = read_source(f)?;
+        let name = if f == "-" { "<stdin>" } else { f.as_str() };
+        let mut pos = yaml::Positions::new();
+        let m = yaml::parse_values(&text, Some(&mut pos)).map_err(|e| {
+            Error::new(
+                Kind::Parse,
+                format!(
+                    "failed to parse {name}: cannot unmarshal yaml document: {}",
+                    e.message
+                ),
+            )
+            .with_file(name)
+            .at(e.line, e.col)
+            .with_hint(
+                "check the YAML syntax (indentation with spaces, quoting of special characters)",
+            )
+        })?;
+        for (p, (l, c)) in pos {
+            origins.insert(p, (name.to_string(), l, c));
+        }
+        base = merge::merge_maps(base, m);
+    }
+    for s in &src.set_json {
+        let t = s.trim();
+        if t.starts_with('{') {
+            let v: serde_json::Value = serde_json::from_str(t).map_err(|e| {
+                Error::new(
+                    Kind::Parse,
+                    format!("failed parsing --set-json data JSON: {s}: {e}"),
+                )
+                .with_hint("--set-json takes key=<json> or a whole JSON object")
+            })?;
+            match set::from_json(v) {
+                Value::Map(m) => base = merge::merge_maps(base, m),
+                _ => {
+                    return Err(Error::new(
+                        Kind::Parse,
+                        format!("failed parsing --set-json data JSON: {s}"),
+                    ))
+                }
+            }
+        } else {
+            set::parse_set_json(s, &mut base).map_err(|e| {
+                Error::new(
+                    Kind::Parse,
+                    format!("failed parsing --set-json data {s}: {e}"),
+                )
+                .with_hint("the value after '=' must be valid JSON, e.g. --set-json 'a=[1,2]'")
+            })?;
+        }
+    }
+    for s in &src.set {
+        set::parse_set(s, &mut base).map_err(|e| set_err("--set", s, e))?;
+    }
+    for s in &src.set_string {
+        set::parse_set_string(s, &mut base).map_err(|e| set_err("--set-string", s, e))?;
+    }
+    for s in &src.set_file {
+        let mut reader = |p: &str| -> std::result::Result<Value, String> {
+            read_source(p)
+                .map(Value::String)
+                .map_err(|e| e.message.clone())
+        };
+        set::parse_set_file(s, &mut base, &mut reader).map_err(|e| set_err("--set-file", s, e))?;
+    }
+    for s in &src.set_literal {
+        set::parse_set_literal(s, &mut base).map_err(|e| set_err("--set-literal", s, e))?;
+    }
+    Ok(base)
+}
+
+fn set_err(flag: &str, _arg: &str, e: String) -> Error {
+    let name = flag.trim_start_matches('-');
+    Error::new(Kind::Usage, format!("failed parsing {flag} data: {e}")).with_hint(format!(
+        "{name} takes key=value pairs separated by commas, e.g. {flag} 'a.b=1,list[0]=x'"
+    ))
+}

@@ -1,0 +1,713 @@
+//! Reading YAML the way Helm does.
+//!
+//! Helm reads values with sigs.k8s.io/yaml: go-yaml v2 resolves scalars by
+//! YAML 1.1 rules (`yes`/`on`/`y` are booleans, `0777` is octal), the result is
+//! converted to JSON and decoded again, so every number ends up a float64 and
+//! every map key a string. yaml-rust2 gives us the event stream; the
+//! resolution rules below are Helm's, not the parser's.
+
+use super::model::{Map, Value};
+use base64::Engine;
+use yaml_rust2::parser::{Event, Parser, Tag};
+use yaml_rust2::scanner::{Marker, TScalarStyle};
+
+/// Aliases may expand to at most this many nodes in one document ("billion
+/// laughs" protection). Raise with TRACECAT_CHART_MAX_YAML_NODES.
+const DEFAULT_MAX_NODES: usize = 2_000_000;
+/// Maximum nesting of collections.
+pub const MAX_DEPTH: usize = 512;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct YamlError {
+    pub message: String,
+    /// 1-based line and column where known.
+    pub line: Option<usize>,
+    pub col: Option<usize>,
+}
+
+impl std::fmt::Display for YamlError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.line, self.col) {
+            (Some(l), Some(c)) => write!(f, "line {l}, column {c}: {}", self.message),
+            (Some(l), None) => write!(f, "line {l}: {}", self.message),
+            _ => f.write_str(&self.message),
+        }
+    }
+}
+
+impl std::error::Error for YamlError {}
+
+fn err_at(mark: &Marker, message: impl Into<String>) -> YamlError {
+    YamlError {
+        message: message.into(),
+        line: Some(mark.line()),
+        col: Some(mark.col() + 1),
+    }
+}
+
+/// A node as parsed, before conversion to Helm's model.
+#[derive(Clone, Debug)]
+enum Node {
+    Scalar {
+        text: String,
+        style: TScalarStyle,
+        tag: Option<Tag>,
+        mark: Marker,
+    },
+    Seq(Vec<Node>),
+    Map(Vec<(Node, Node)>, Marker),
+}
+
+/// Where each values path was defined, for error messages.
+pub type Positions = std::collections::HashMap<String, (usize, usize)>;
+
+struct Builder<'a> {
+    parser: Parser<std::str::Chars<'a>>,
+    anchors: std::collections::HashMap<usize, Node>,
+    nodes: usize,
+    max_nodes: usize,
+}
+
+fn max_nodes() -> usize {
+    std::env::var("TRACECAT_CHART_MAX_YAML_NODES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(DEFAULT_MAX_NODES)
+}
+
+fn count_nodes(n: &Node) -> usize {
+    match n {
+        Node::Scalar { .. } => 1,
+        Node::Seq(items) => 1 + items.iter().map(count_nodes).sum::<usize>(),
+        Node::Map(pairs, _) => {
+            1 + pairs
+                .iter()
+                .map(|(k, v)| count_nodes(k) + count_nodes(v))
+                .sum::<usize>()
+        }
+    }
+}
+
+impl<'a> Builder<'a> {
+    fn next(&mut self) -> Result<(Event, Marker), YamlError> {
+        self.parser.next_token().map_err(|e| {
+            let m = e.marker();
+            YamlError {
+                message: e.info().to_string(),
+                line: Some(m.line()),
+                col: Some(m.col() + 1),
+            }
+        })
+    }
+
+    fn bump(&mut self, n: usize, mark: &Marker) -> Result<(), YamlError> {
+        self.nodes += n;
+        if self.nodes > self.max_nodes {
+            return Err(err_at(
+                mark,
+                format!(
+                    "document expands to more than {} nodes (alias bomb?); raise TRACECAT_CHART_MAX_YAML_NODES if this is intended",
+                    self.max_nodes
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Reads one node whose first event has already been taken.
+    fn node(&mut self, ev: Event, mark: Marker, depth: usize) -> Result<Node, YamlError> {
+        if depth > MAX_DEPTH {
+            return Err(err_at(
+                &mark,
+                format!("nesting deeper than {MAX_DEPTH} levels"),
+            ));
+        }
+        match ev {
+            Event::Scalar(text, style, anchor, tag) => {
+                self.bump(1, &mark)?;
+                let n = Node::Scalar {
+                    text,
+                    style,
+                    tag,
+                    mark,
+                };
+                if anchor > 0 {
+                    self.anchors.insert(anchor, n.clone());
+                }
+                Ok(n)
+            }
+            Event::Alias(id) => match self.anchors.get(&id) {
+                Some(n) => {
+                    let n = n.clone();
+                    self.bump(count_nodes(&n), &mark)?;
+                    Ok(n)
+                }
+                None => Err(err_at(&mark, "unknown anchor referenced by alias")),
+            },
+            Event::SequenceStart(anchor, _tag) => {
+                self.bump(1, &mark)?;
+                let mut items = Vec::new();
+                loop {
+                    let (ev, m) = self.next()?;
+                    if ev == Event::SequenceEnd {
+                        break;
+                    }
+                    items.push(self.node(ev, m, depth + 1)?);
+                }
+                let n = Node::Seq(items);
+                if anchor > 0 {
+                    self.anchors.insert(anchor, n.clone());
+                }
+                Ok(n)
+            }
+            Event::MappingStart(anchor, _tag) => {
+                self.bump(1, &mark)?;
+                let mut pairs = Vec::new();
+                loop {
+                    let (ev, m) = self.next()?;
+                    if ev == Event::MappingEnd {
+                        break;
+                    }
+                    let k = self.node(ev, m, depth + 1)?;
+                    let (ev, m) = self.next()?;
+                    let v = self.node(ev, m, depth + 1)?;
+                    pairs.push((k, v));
+                }
+                let n = Node::Map(pairs, mark);
+                if anchor > 0 {
+                    self.anchors.insert(anchor, n.clone());
+                }
+                Ok(n)
+            }
+            other => Err(err_at(&mark, format!("unexpected YAML event {other:?}"))),
+        }
+    }
+
+    /// All documents of the stream; `None` for an empty document.
+    fn documents(&mut self) -> Result<Vec<Option<Node>>, YamlError> {
+        let mut docs = Vec::new();
+        loop {
+            let (ev, mark) = self.next()?;
+            match ev {
+                Event::StreamStart | Event::Nothing => continue,
+                Event::StreamEnd => break,
+                Event::DocumentStart => {
+                    self.anchors.clear();
+                    let (ev, mark) = self.next()?;
+                    if ev == Event::DocumentEnd {
+                        docs.push(None);
+                        continue;
+                    }
+                    let n = self.node(ev, mark, 0)?;
+                    // DocumentEnd
+                    let (ev, mark) = self.next()?;
+                    if ev != Event::DocumentEnd {
+                        return Err(err_at(&mark, "expected end of document"));
+                    }
+                    docs.push(Some(n));
+                }
+                other => return Err(err_at(&mark, format!("unexpected YAML event {other:?}"))),
+            }
+        }
+        Ok(docs)
+    }
+}
+
+/// What a YAML 1.1 scalar resolves to, before the trip through JSON.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Scalar {
+    Null,
+    Bool(bool),
+    Int(i128),
+    Float(f64),
+    Str(String),
+}
+
+fn resolve_map(s: &str) -> Option<Scalar> {
+    Some(match s {
+        "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "true" | "True" | "TRUE" => {
+            Scalar::Bool(true)
+        }
+        "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF" | "false" | "False" | "FALSE" => {
+            Scalar::Bool(false)
+        }
+        "" | "~" | "null" | "Null" | "NULL" => Scalar::Null,
+        ".nan" | ".NaN" | ".NAN" => Scalar::Float(f64::NAN),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => Scalar::Float(f64::INFINITY),
+        "-.inf" | "-.Inf" | "-.INF" => Scalar::Float(f64::NEG_INFINITY),
+        _ => return None,
+    })
+}
+
+/// Go's strconv.ParseInt/ParseUint with base 0 (0x, 0o, 0b prefixes and a
+/// leading 0 for octal), as an i128 so both fit.
+fn go_parse_int_base0(s: &str) -> Option<i128> {
+    let (neg, body) = match s.as_bytes().first()? {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
+    };
+    if body.is_empty() {
+        return None;
+    }
+    let (radix, digits) =
+        if let Some(r) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
+            (16, r)
+        } else if let Some(r) = body.strip_prefix("0o").or_else(|| body.strip_prefix("0O")) {
+            (8, r)
+        } else if let Some(r) = body.strip_prefix("0b").or_else(|| body.strip_prefix("0B")) {
+            (2, r)
+        } else if body.len() > 1 && body.starts_with('0') {
+            (8, &body[1..])
+        } else {
+            (10, body)
+        };
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    let v = u128::from_str_radix(digits, radix).ok()?;
+    let v = v as i128;
+    let v = if neg { -v } else { v };
+    // int64 range, or uint64 range for non-negative values
+    if v < i64::MIN as i128 || v > u64::MAX as i128 || (neg && v > 0) {
+        return None;
+    }
+    Some(v)
+}
+
+fn is_yaml_style_float(s: &str) -> bool {
+    // ^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$
+    let b = s.as_bytes();
+    let mut i = 0;
+    if i < b.len() && (b[i] == b'-' || b[i] == b'+') {
+        i += 1;
+    }
+    let digits = |i: &mut usize| {
+        let st = *i;
+        while *i < b.len() && b[*i].is_ascii_digit() {
+            *i += 1;
+        }
+        *i - st
+    };
+    if i < b.len() && b[i] == b'.' {
+        i += 1;
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    } else {
+        if digits(&mut i) == 0 {
+            return false;
+        }
+        if i < b.len() && b[i] == b'.' {
+            i += 1;
+            digits(&mut i);
+        }
+    }
+    if i < b.len() && (b[i] == b'e' || b[i] == b'E') {
+        i += 1;
+        if i < b.len() && (b[i] == b'-' || b[i] == b'+') {
+            i += 1;
+        }
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    }
+    i == b.len()
+}
+
+/// Looks like a YAML timestamp (go-yaml keeps these as the original string).
+pub fn is_timestamp_str(s: &str) -> bool {
+    !s.is_empty() && is_timestamp(s)
+}
+
+fn is_timestamp(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() >= 8 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-' && {
+        // 2006-1-2 and variants with a time part
+        let date_end = s[5..]
+            .find(|c: char| !(c.is_ascii_digit() || c == '-'))
+            .map(|p| p + 5)
+            .unwrap_or(s.len());
+        let date = &s[..date_end];
+        let parts: Vec<&str> = date.split('-').collect();
+        parts.len() == 3
+            && parts[1].len() <= 2
+            && !parts[1].is_empty()
+            && parts[2].len() <= 2
+            && !parts[2].is_empty()
+            && (date_end == s.len() || matches!(b[date_end], b'T' | b't' | b' '))
+    }
+}
+
+/// go-yaml v2's `resolve` for a plain (untagged) scalar.
+pub fn resolve_plain(s: &str) -> Scalar {
+    if let Some(v) = resolve_map(s) {
+        return v;
+    }
+    let first = s.as_bytes()[0];
+    match first {
+        b'.' if is_yaml_style_float(s) => {
+            if let Ok(f) = s.parse::<f64>() {
+                return Scalar::Float(f);
+            }
+        }
+        b'0'..=b'9' | b'+' | b'-' => {
+            if is_timestamp(s) {
+                return Scalar::Str(s.to_string());
+            }
+            let plain = s.replace('_', "");
+            if let Some(i) = go_parse_int_base0(&plain) {
+                return Scalar::Int(i);
+            }
+            if is_yaml_style_float(&plain) {
+                if let Ok(f) = plain.parse::<f64>() {
+                    return Scalar::Float(f);
+                }
+            }
+            if let Some(rest) = plain.strip_prefix("-0b") {
+                if let Ok(v) = i64::from_str_radix(rest, 2) {
+                    return Scalar::Int(-(v as i128));
+                }
+            }
+        }
+        _ => {}
+    }
+    Scalar::Str(s.to_string())
+}
+
+fn tag_name(tag: &Tag) -> String {
+    if tag.handle == "!!" {
+        format!("tag:yaml.org,2002:{}", tag.suffix)
+    } else {
+        format!("{}{}", tag.handle, tag.suffix)
+    }
+}
+
+fn scalar_of(
+    text: &str,
+    style: &TScalarStyle,
+    tag: &Option<Tag>,
+    mark: &Marker,
+) -> Result<Scalar, YamlError> {
+    if let Some(t) = tag {
+        let name = tag_name(t);
+        return match name.as_str() {
+            "tag:yaml.org,2002:str" => Ok(Scalar::Str(text.to_string())),
+            "tag:yaml.org,2002:binary" => {
+                let clean: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(clean)
+                    .map_err(|e| err_at(mark, format!("!!binary value is not base64: {e}")))?;
+                Ok(Scalar::Str(String::from_utf8_lossy(&bytes).into_owned()))
+            }
+            "tag:yaml.org,2002:null" => Ok(Scalar::Null),
+            "tag:yaml.org,2002:bool" => match resolve_map(text) {
+                Some(b @ Scalar::Bool(_)) => Ok(b),
+                _ => Err(err_at(
+                    mark,
+                    format!("cannot decode !!str `{text}` as a !!bool"),
+                )),
+            },
+            "tag:yaml.org,2002:int" => match resolve_plain(text) {
+                i @ Scalar::Int(_) => Ok(i),
+                _ => Err(err_at(
+                    mark,
+                    format!("cannot decode !!str `{text}` as a !!int"),
+                )),
+            },
+            "tag:yaml.org,2002:float" => match resolve_plain(text) {
+                Scalar::Int(i) => Ok(Scalar::Float(i as f64)),
+                f @ Scalar::Float(_) => Ok(f),
+                _ => Err(err_at(
+                    mark,
+                    format!("cannot decode !!str `{text}` as a !!float"),
+                )),
+            },
+            "tag:yaml.org,2002:timestamp" => Ok(Scalar::Str(text.to_string())),
+            // Unknown and local tags: the value is taken as written.
+            _ => Ok(if matches!(style, TScalarStyle::Plain) {
+                resolve_plain(text)
+            } else {
+                Scalar::Str(text.to_string())
+            }),
+        };
+    }
+    if matches!(style, TScalarStyle::Plain) {
+        Ok(resolve_plain(text))
+    } else {
+        Ok(Scalar::Str(text.to_string()))
+    }
+}
+
+/// A scalar after the JSON round trip: numbers become float64, and infinities
+/// and NaN are refused as encoding/json refuses them.
+fn scalar_to_value(s: Scalar, mark: &Marker) -> Result<Value, YamlError> {
+    Ok(match s {
+        Scalar::Null => Value::Null,
+        Scalar::Bool(b) => Value::Bool(b),
+        Scalar::Int(i) => Value::Float(i as f64),
+        Scalar::Float(f) if f.is_nan() => {
+            return Err(err_at(
+                mark,
+                "error converting YAML to JSON: json: unsupported value: NaN",
+            ))
+        }
+        Scalar::Float(f) if f.is_infinite() => {
+            let s = if f > 0.0 { "+Inf" } else { "-Inf" };
+            return Err(err_at(
+                mark,
+                format!("error converting YAML to JSON: json: unsupported value: {s}"),
+            ));
+        }
+        Scalar::Float(f) => Value::Float(f),
+        Scalar::Str(s) => Value::String(s),
+    })
+}
+
+/// How sigs.k8s.io/yaml turns a non-string key into a string.
+fn key_string(s: Scalar, mark: &Marker) -> Result<String, YamlError> {
+    Ok(match s {
+        Scalar::Str(s) => s,
+        Scalar::Bool(b) => b.to_string(),
+        Scalar::Int(i) => i.to_string(),
+        Scalar::Float(f) => {
+            if f.is_nan() {
+                ".nan".into()
+            } else if f.is_infinite() {
+                if f > 0.0 {
+                    ".inf".into()
+                } else {
+                    "-.inf".into()
+                }
+            } else {
+                // go-yaml formats float keys with 32-bit precision
+                crate::values::numfmt::go_float_g((f as f32) as f64)
+            }
+        }
+        Scalar::Null => return Err(err_at(mark, "unsupported map key of type: <nil>")),
+    })
+}
+
+struct Converter<'p> {
+    positions: Option<&'p mut Positions>,
+}
+
+impl Converter<'_> {
+    fn value(&mut self, n: &Node, path: &str) -> Result<Value, YamlError> {
+        match n {
+            Node::Scalar {
+                text,
+                style,
+                tag,
+                mark,
+            } => scalar_to_value(scalar_of(text, style, tag, mark)?, mark),
+            Node::Seq(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for (i, it) in items.iter().enumerate() {
+                    out.push(self.value(it, &format!("{path}[{i}]"))?);
+                }
+                Ok(Value::List(out))
+            }
+            Node::Map(pairs, _) => {
+                let mut out = Map::new();
+                self.fill_map(pairs, path, &mut out)?;
+                Ok(Value::Map(out))
+            }
+        }
+    }
+
+    fn fill_map(
+        &mut self,
+        pairs: &[(Node, Node)],
+        path: &str,
+        out: &mut Map,
+    ) -> Result<(), YamlError> {
+        for (k, v) in pairs {
+            match k {
+                Node::Scalar {
+                    text,
+                    style,
+                    tag,
+                    mark,
+                } => {
+                    if text == "<<" && matches!(style, TScalarStyle::Plain) && tag.is_none() {
+                        // Merge key: a mapping or a list of mappings, applied in place.
+                        match v {
+                            Node::Map(p, _) => self.fill_map(p, path, out)?,
+                            Node::Seq(items) => {
+                                for it in items {
+                                    match it {
+                                        Node::Map(p, _) => self.fill_map(p, path, out)?,
+                                        _ => return Err(err_at(mark, "map merge requires map or sequence of maps as the value")),
+                                    }
+                                }
+                            }
+                            _ => {
+                                return Err(err_at(
+                                    mark,
+                                    "map merge requires map or sequence of maps as the value",
+                                ))
+                            }
+                        }
+                        continue;
+                    }
+                    let key = key_string(scalar_of(text, style, tag, mark)?, mark)?;
+                    let child = if path.is_empty() {
+                        key.clone()
+                    } else {
+                        format!("{path}.{key}")
+                    };
+                    if let Some(p) = self.positions.as_deref_mut() {
+                        p.insert(child.clone(), (mark.line(), mark.col() + 1));
+                    }
+                    let val = self.value(v, &child)?;
+                    out.insert(key, val);
+                }
+                Node::Map(_, mark) => return Err(err_at(mark, "unsupported map key of type: map")),
+                Node::Seq(_) => {
+                    return Err(YamlError {
+                        message: "unsupported map key of type: list".into(),
+                        line: None,
+                        col: None,
+                    })
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Parses every document of a YAML stream into Helm's value model.
+/// Empty documents come back as `Value::Null`.
+pub fn parse_documents(
+    text: &str,
+    positions: Option<&mut Positions>,
+) -> Result<Vec<Value>, YamlError> {
+    let mut b = Builder {
+        parser: Parser::new_from_str(text),
+        anchors: Default::default(),
+        nodes: 0,
+        max_nodes: max_nodes(),
+    };
+    let docs = b.documents()?;
+    let mut conv = Converter { positions };
+    docs.iter()
+        .map(|d| match d {
+            None => Ok(Value::Null),
+            Some(n) => conv.value(n, ""),
+        })
+        .collect()
+}
+
+/// Parses one YAML document (the first, if several).
+pub fn parse_one(text: &str) -> Result<Value, YamlError> {
+    Ok(parse_documents(text, None)?
+        .into_iter()
+        .next()
+        .unwrap_or(Value::Null))
+}
+
+/// Reads a values file: every document must be a mapping (or empty); the
+/// documents are deep-merged in order, as Helm 4 does.
+pub fn parse_values(text: &str, positions: Option<&mut Positions>) -> Result<Map, YamlError> {
+    let docs = parse_documents(text, positions)?;
+    let mut out = Map::new();
+    for d in docs {
+        match d {
+            Value::Null => {}
+            Value::Map(m) => out = super::merge::merge_maps(out, m),
+            other => {
+                return Err(YamlError {
+                    message: format!(
+                        "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal {} into Go value of type map[string]interface {{}}",
+                        go_json_kind(&other)
+                    ),
+                    line: None,
+                    col: None,
+                })
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn go_json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::List(_) => "array",
+        Value::String(_) => "string",
+        Value::Bool(_) => "bool",
+        Value::Int(_) | Value::Float(_) => "number",
+        _ => "value",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(text: &str) -> Map {
+        parse_values(text, None).unwrap()
+    }
+
+    #[test]
+    fn yaml11_booleans_and_keys() {
+        let m = v("a: yes\nb: Off\nc: yEs\ny: 1\n");
+        assert_eq!(m["a"], Value::Bool(true));
+        assert_eq!(m["b"], Value::Bool(false));
+        assert_eq!(m["c"], Value::from("yEs"));
+        assert_eq!(m["true"], Value::Float(1.0));
+    }
+
+    #[test]
+    fn numbers_are_float64() {
+        let m = v("a: 0777\nb: 08080\nc: 1e3\nd: 0x1F\ne: 1_000\nf: \"5\"\ng: 2001-12-14\n");
+        assert_eq!(m["a"], Value::Float(511.0));
+        assert_eq!(m["b"], Value::Float(8080.0));
+        assert_eq!(m["c"], Value::Float(1000.0));
+        assert_eq!(m["d"], Value::Float(31.0));
+        assert_eq!(m["e"], Value::Float(1000.0));
+        assert_eq!(m["f"], Value::from("5"));
+        assert_eq!(m["g"], Value::from("2001-12-14"));
+    }
+
+    #[test]
+    fn infinity_is_refused() {
+        assert!(parse_values("a: .inf\n", None)
+            .unwrap_err()
+            .message
+            .contains("unsupported value: +Inf"));
+    }
+
+    #[test]
+    fn merge_keys_and_anchors() {
+        let m = v("base: &b {p: 1, q: 2}\nd:\n  <<: *b\n  q: 3\n");
+        let d = m["d"].as_map().unwrap();
+        assert_eq!(d["p"], Value::Float(1.0));
+        assert_eq!(d["q"], Value::Float(3.0));
+    }
+
+    #[test]
+    fn alias_bomb_is_bounded() {
+        let mut s = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..12 {
+            let p = i - 1;
+            s.push_str(&format!("a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"));
+        }
+        let e = parse_values(&s, None).unwrap_err();
+        assert!(e.message.contains("more than"), "{e}");
+    }
+
+    #[test]
+    fn multi_document_merge_and_positions() {
+        let mut pos = Positions::new();
+        let m = parse_values("a: 1\nm:\n  x: 1\n---\nm:\n  z: 2\n", Some(&mut pos)).unwrap();
+        assert_eq!(m["m"].as_map().unwrap().len(), 2);
+        assert_eq!(pos["m.x"].0, 3);
+    }
+
+    #[test]
+    fn errors_have_lines() {
+        let e = parse_values("a: 1\nb: [\n", None).unwrap_err();
+        assert!(e.line.is_some());
+    }
+}

@@ -1,0 +1,273 @@
+//! End-to-end tests of the `tracecat-chart` binary: flags, output framing and
+//! order, --show-only, --output-dir, schema errors, exit codes, determinism.
+
+mod common;
+use common::*;
+
+#[test]
+fn quickstart_renders_and_is_deterministic() {
+    let q = root()
+        .join("values/examples/quickstart.yaml")
+        .display()
+        .to_string();
+    let a = run(&["template", "-f", &q]);
+    assert!(a.status.success(), "{}", stderr(&a));
+    let b = run(&["template", "-f", &q]);
+    assert_eq!(
+        a.stdout, b.stdout,
+        "same input must give byte-identical output"
+    );
+    let s = stdout(&a);
+    assert!(s.starts_with("---\n# Source: tracecat/templates/"));
+    assert!(s.ends_with('\n') && !s.ends_with("\n\n"));
+}
+
+#[test]
+fn documents_follow_helm_kind_order_with_hooks_last() {
+    let out = run(&["template", "rel", &fixture("demo"), "-n", "ns"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let s = stdout(&out);
+    let sources: Vec<&str> = s
+        .lines()
+        .filter_map(|l| l.strip_prefix("# Source: "))
+        .collect();
+    assert_eq!(
+        sources,
+        vec![
+            "demo/charts/sub/templates/cm.yaml",
+            "demo/templates/cm.yaml",
+            "demo/templates/app.yaml",
+            "demo/templates/app.yaml",
+            "demo/templates/hook.yaml",
+            "demo/templates/hook.yaml",
+        ]
+    );
+    let kinds: Vec<&str> = s.lines().filter_map(|l| l.strip_prefix("kind: ")).collect();
+    assert_eq!(
+        kinds,
+        vec![
+            "ConfigMap",
+            "ConfigMap",
+            "Service",
+            "Deployment",
+            "Pod",
+            "Job"
+        ]
+    );
+    // NOTES.txt and partials are never printed; the alias `other` is disabled.
+    assert!(!s.contains("Installed rel"));
+    assert!(!s.contains("rel-other"));
+    assert!(s.contains("namespace: ns"));
+    assert!(s.contains("region: \"eu\""), "globals reach subcharts");
+    assert!(s.contains("tpl: \"hello from rel\""));
+    assert!(s.contains("file: \"file content\""));
+}
+
+#[test]
+fn subchart_alias_condition_and_flags() {
+    let out = run(&[
+        "template",
+        "rel",
+        &fixture("demo"),
+        "--set",
+        "other.enabled=true",
+        "--is-upgrade",
+        "--kube-version",
+        "1.29",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let s = stdout(&out);
+    assert!(s.contains("# Source: demo/charts/other/templates/cm.yaml"));
+    assert!(s.contains("name: rel-other"));
+    assert!(s.contains("upgrade: \"true\""));
+    assert!(s.contains("kube: \"v1.29.0\""));
+}
+
+#[test]
+fn hooks_tests_and_crds_flags() {
+    let s = stdout(&run(&["template", "rel", &fixture("demo"), "--no-hooks"]));
+    assert!(!s.contains("helm.sh/hook"));
+    let s = stdout(&run(&["template", "rel", &fixture("demo"), "--skip-tests"]));
+    assert!(s.contains("rel-migrate") && !s.contains("rel-test"));
+    let s = stdout(&run(&[
+        "template",
+        "rel",
+        &fixture("demo"),
+        "--include-crds",
+    ]));
+    assert!(s.starts_with("---\n# Source: demo/crds/crd.yaml\n"));
+}
+
+#[test]
+fn show_only_selects_and_refuses_unknown() {
+    let out = run(&[
+        "template",
+        "rel",
+        &fixture("demo"),
+        "-s",
+        "templates/app.yaml",
+    ]);
+    assert!(out.status.success());
+    let s = stdout(&out);
+    assert_eq!(s.matches("# Source: demo/templates/app.yaml").count(), 2);
+    assert!(!s.contains("ConfigMap"));
+    let out = run(&[
+        "template",
+        "rel",
+        &fixture("demo"),
+        "-s",
+        "templates/nothere.yaml",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("could not find template templates/nothere.yaml in chart"));
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn output_dir_layout_and_atomicity() {
+    let d = TempDir::new("outdir");
+    let dir = d.path().join("out").display().to_string();
+    let out = run(&["template", "rel", &fixture("demo"), "--output-dir", &dir]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let app = std::fs::read_to_string(d.path().join("out/demo/templates/app.yaml")).unwrap();
+    assert_eq!(
+        app.matches("---\n# Source: demo/templates/app.yaml")
+            .count(),
+        2
+    );
+    assert!(d
+        .path()
+        .join("out/demo/charts/sub/templates/cm.yaml")
+        .exists());
+    assert!(stdout(&out).contains("wrote "));
+    // A failing render writes nothing.
+    let dir2 = d.path().join("out2").display().to_string();
+    let out = run(&[
+        "template",
+        "rel",
+        &fixture("demo"),
+        "--output-dir",
+        &dir2,
+        "--set",
+        "boom=true",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!d.path().join("out2").exists());
+}
+
+#[test]
+fn fail_and_template_errors_name_the_template() {
+    let out = run(&["template", "rel", &fixture("demo"), "--set", "boom=true"]);
+    assert_eq!(out.status.code(), Some(1));
+    let e = stderr(&out);
+    assert!(
+        e.contains("execution error at (demo/templates/fail.yaml:1): boom was set"),
+        "{e}"
+    );
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn schema_violations_name_the_values_path() {
+    let out = run(&["template", "rel", &fixture("demo"), "--set", "replicas=0"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("- replicas:"), "{}", stderr(&out));
+    let ok = run(&[
+        "template",
+        "rel",
+        &fixture("demo"),
+        "--set",
+        "replicas=0",
+        "--skip-schema-validation",
+    ]);
+    assert!(ok.status.success());
+}
+
+#[test]
+fn yaml_errors_name_file_and_line() {
+    let d = TempDir::new("badyaml");
+    let f = d.write("bad.yaml", "a: 1\nb: [\n  c\n");
+    let out = run(&["template", "-f", &f.display().to_string()]);
+    assert_eq!(out.status.code(), Some(1));
+    let e = stderr(&out);
+    assert!(e.contains("bad.yaml") && e.contains("at: "), "{e}");
+    assert!(out.stdout.is_empty());
+    let out = run(&["template", "-f", "/nonexistent/values.yaml"]);
+    assert!(stderr(&out).contains("no such file or directory"));
+}
+
+#[test]
+fn values_command_and_stdin() {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = bin()
+        .args(["values", "-o", "json", "-f", "-", "--set", "ui.replicas=3"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"nameOverride: x\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["nameOverride"], "x");
+    assert_eq!(v["ui"]["replicas"], 3);
+    assert_eq!(v["ui"]["resources"]["limits"]["memory"], "1024Mi");
+}
+
+#[test]
+fn helm_flags_we_do_not_support_are_refused() {
+    for flag in ["--atomic", "--wait", "--post-renderer=x", "--repo"] {
+        let out = run(&["template", flag]);
+        assert_eq!(out.status.code(), Some(2), "{flag}");
+        assert!(stderr(&out).contains("is not supported"), "{flag}");
+    }
+    let out = run(&["template", "--no-such-flag"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn release_name_and_kube_version_are_checked() {
+    let out = run(&["template", "Upper"]);
+    assert!(stderr(&out).contains("invalid release name"));
+    let out = run(&["template", "--kube-version", "banana"]);
+    assert!(stderr(&out).contains("invalid kube version"));
+    let out = run(&["template", "a", "b", "c"]);
+    assert!(stderr(&out).contains("expected at most two arguments"));
+}
+
+#[test]
+fn show_and_completion_and_version() {
+    let out = run(&["show", "values"]);
+    assert!(stdout(&out).contains("uiImage:"));
+    let out = run(&["show", "chart"]);
+    assert!(stdout(&out).contains("name: tracecat"));
+    let out = run(&["completion", "bash"]);
+    assert!(stdout(&out).contains("tracecat-chart"));
+    let out = run(&["--version"]);
+    assert!(stdout(&out).starts_with("tracecat-chart "));
+}
+
+#[test]
+fn tgz_charts_load() {
+    let d = TempDir::new("tgz");
+    let tgz = d.path().join("demo-1.2.3.tgz");
+    let status = std::process::Command::new("tar")
+        .args([
+            "-czf",
+            &tgz.display().to_string(),
+            "-C",
+            &root().join("tests/fixtures").display().to_string(),
+            "demo",
+        ])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = run(&["template", "rel", &tgz.display().to_string()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("# Source: demo/templates/app.yaml"));
+}

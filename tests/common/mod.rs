@@ -1,0 +1,187 @@
+//! Helpers shared by the end-to-end tests: running the binary, temporary
+//! folders, and the semantic manifest comparison.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use tracecat_chart::values::{yaml, Value};
+
+pub fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_tracecat-chart"))
+}
+
+pub fn run(args: &[&str]) -> Output {
+    bin()
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run tracecat-chart")
+}
+
+pub fn run_in(dir: &Path, args: &[&str]) -> Output {
+    bin()
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run tracecat-chart")
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn fixture(name: &str) -> String {
+    root()
+        .join("tests/fixtures")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+/// A fresh temporary folder, removed when dropped.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let p = std::env::temp_dir().join(format!(
+            "tcc-{tag}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::SeqCst)
+        ));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        TempDir(p)
+    }
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+    pub fn write(&self, rel: &str, text: &str) -> PathBuf {
+        let p = self.0.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+pub type Key = (String, String, String, String);
+
+fn s(v: Option<&Value>) -> String {
+    match v {
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+        None => String::new(),
+    }
+}
+
+/// Objects of a manifest stream keyed like manifest-compare.py:
+/// (apiVersion, kind, namespace, name). The helm.sh/chart label value is
+/// blanked, as the comparator ignores it.
+pub fn objects(stream: &str) -> Vec<(Key, Value)> {
+    let docs = yaml::parse_documents(stream, None).expect("stream parses");
+    let mut out = Vec::new();
+    for mut d in docs {
+        if !d.is_map() {
+            continue;
+        }
+        let key = (
+            s(d.path("apiVersion")),
+            s(d.path("kind")),
+            s(d.path("metadata.namespace")),
+            s(d.path("metadata.name")),
+        );
+        blank_chart_label(&mut d);
+        out.push((key, d));
+    }
+    out
+}
+
+fn blank_chart_label(v: &mut Value) {
+    if let Value::Map(m) = v {
+        for (k, child) in m.iter_mut() {
+            if k == "helm.sh/chart" {
+                *child = Value::String(String::new());
+            } else {
+                blank_chart_label(child);
+            }
+        }
+    } else if let Value::List(l) = v {
+        for x in l {
+            blank_chart_label(x);
+        }
+    }
+}
+
+/// Lists of maps that all have distinct `name`s compare as sets by name.
+pub fn normalise(v: &Value) -> Value {
+    match v {
+        Value::Map(m) => Value::Map(m.iter().map(|(k, x)| (k.clone(), normalise(x))).collect()),
+        Value::List(l) => {
+            let names: Vec<Option<String>> = l
+                .iter()
+                .map(|x| x.path("name").and_then(|n| n.as_str()).map(str::to_string))
+                .collect();
+            let all_named =
+                !l.is_empty() && l.iter().all(Value::is_map) && names.iter().all(Option::is_some);
+            let distinct = names
+                .iter()
+                .collect::<std::collections::BTreeSet<_>>()
+                .len()
+                == names.len();
+            if all_named && distinct {
+                let mut by: BTreeMap<String, Value> = BTreeMap::new();
+                for (n, x) in names.into_iter().zip(l) {
+                    by.insert(n.unwrap(), normalise(x));
+                }
+                Value::List(by.into_values().collect())
+            } else {
+                Value::List(l.iter().map(normalise).collect())
+            }
+        }
+        other => other.clone(),
+    }
+}
+
+/// First differing path between two values, for messages.
+pub fn first_diff(a: &Value, b: &Value, path: &str) -> Option<String> {
+    match (a, b) {
+        (Value::Map(x), Value::Map(y)) => {
+            for k in x.keys().chain(y.keys()) {
+                let p = format!("{path}.{k}");
+                match (x.get(k), y.get(k)) {
+                    (Some(u), Some(v)) => {
+                        if let Some(d) = first_diff(u, v, &p) {
+                            return Some(d);
+                        }
+                    }
+                    (u, v) => return Some(format!("{p}: {u:?} vs {v:?}")),
+                }
+            }
+            None
+        }
+        (Value::List(x), Value::List(y)) if x.len() == y.len() => x
+            .iter()
+            .zip(y)
+            .enumerate()
+            .find_map(|(i, (u, v))| first_diff(u, v, &format!("{path}[{i}]"))),
+        _ if a == b => None,
+        _ => Some(format!("{path}: {a:?} vs {b:?}")),
+    }
+}
