@@ -93,6 +93,9 @@ pub fn process_enabled(
     }
     chart.dependencies = kept.iter().map(|(c, _)| c.clone()).collect();
     let cvals = coalesce(chart, parent_vals.clone(), "", warn)?;
+    // Wrapped once so condition paths can be walked without copying.
+    let cvals_value = Value::Map(cvals);
+    let cvals = cvals_value.as_map().expect("just wrapped");
     let tags = cvals.get("tags").and_then(Value::as_map).cloned();
     let mut enabled_deps = Vec::new();
     for (c, decl) in kept {
@@ -121,7 +124,7 @@ pub fn process_enabled(
                     continue;
                 }
                 let full = format!("{path}{cond}");
-                match Value::Map(cvals.clone()).path(&full) {
+                match cvals_value.path(&full) {
                     Some(Value::Bool(b)) => {
                         enabled = *b;
                         break;
@@ -140,7 +143,7 @@ pub fn process_enabled(
     }
     for c in enabled_deps.iter_mut() {
         let sub_path = format!("{path}{}.", c.name());
-        process_enabled(c, &cvals, &sub_path, warn)?;
+        process_enabled(c, cvals, &sub_path, warn)?;
     }
     chart.dependencies = enabled_deps;
     Ok(())
