@@ -73,6 +73,19 @@ fn indent(s: JValue, n: usize) -> String {
     format!("{pad}{}", s.replace('\n', &format!("\n{pad}")))
 }
 
+/// `block(n)`: the text trimmed, then on new lines indented by `n`; nothing
+/// at all when the text is blank. For placing helper output whose leading
+/// and trailing blank lines should not matter.
+fn block(s: JValue, n: usize) -> String {
+    let text = strval(&s);
+    let t = text.trim_matches(|c: char| c == '\n' || c == ' ' || c == '\r');
+    if t.is_empty() {
+        String::new()
+    } else {
+        format!("\n{}", indent(JValue::from(t), n))
+    }
+}
+
 fn nindent(s: JValue, n: usize) -> String {
     format!("\n{}", indent(s, n))
 }
@@ -668,6 +681,7 @@ pub fn register(env: &mut Environment<'static>) {
     both!("fromJson", from_json);
     both!("indent", indent);
     both!("nindent", nindent);
+    both!("block", block);
     both!("quote", quote);
     both!("squote", squote);
     both!("default", default);
@@ -752,6 +766,8 @@ mod tests {
     fn helm_semantics() {
         assert_eq!(render("{{ 'a\nb' | indent(2) }}"), "  a\n  b");
         assert_eq!(render("{{ 'x' | nindent(2) }}"), "\n  x");
+        assert_eq!(render("{{ '\n a\nb\n\n' | block(2) }}"), "\n  a\n  b");
+        assert_eq!(render("{{ '\n  \n' | block(2) }}"), "");
         assert_eq!(render("{{ 'a\"b' | quote }}"), "\"a\\\"b\"");
         assert_eq!(render("{{ none | quote }}"), "");
         assert_eq!(render("{{ 0 | default('d') }}"), "d");
