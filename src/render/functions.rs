@@ -707,6 +707,8 @@ pub fn register(env: &mut Environment<'static>) {
     both!("int64", to_int);
     both!("float64", to_float);
     both!("toString", to_string);
+    // Jinja's `string` prints floats as 7233.0; Helm prints 7233.
+    both!("string", to_string);
     both!("kindOf", kind_of);
     both!("typeOf", type_of);
     both!("keys", keys);
