@@ -271,3 +271,36 @@ fn tgz_charts_load() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("# Source: demo/templates/app.yaml"));
 }
+
+#[test]
+fn every_example_renders() {
+    let dir = root().join("values/examples");
+    let mut names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .collect();
+    names.sort();
+    assert!(names.len() >= 5);
+    for p in names {
+        let f = p.display().to_string();
+        let out = run(&["template", "-f", &f]);
+        assert!(out.status.success(), "{f}: {}", stderr(&out));
+        let s = stdout(&out);
+        assert!(s.contains("kind: Deployment"), "{f}");
+    }
+}
+
+#[test]
+fn chart_refusals_name_the_key() {
+    let d = TempDir::new("refuse");
+    let f = d.write(
+        "v.yaml",
+        "tracecat:\n  auth:\n    superadminEmail: a@example.com\nexternalRedis:\n  auth:\n    existingSecret: r\nexternalPostgres:\n  auth:\n    existingSecret: p\n",
+    );
+    let out = run(&["template", "-f", &f.display().to_string()]);
+    assert_eq!(out.status.code(), Some(1));
+    let e = stderr(&out);
+    assert!(e.contains("secrets.existingSecret"), "{e}");
+    assert!(out.stdout.is_empty());
+}

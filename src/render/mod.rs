@@ -101,45 +101,44 @@ fn collect(
     Ok(())
 }
 
-/// Turns an engine error into the tool's error, naming template and line.
-pub fn template_error(e: &JError, fallback_name: &str) -> Error {
-    let name = e.name().unwrap_or(fallback_name).to_string();
-    let line = e.line();
-    let detail = e
-        .detail()
-        .map(str::to_string)
-        .unwrap_or_else(|| e.kind().to_string());
-    let msg = match e.kind() {
-        ErrorKind::InvalidOperation => match line {
-            Some(l) => format!("execution error at ({name}:{l}): {detail}"),
-            None => format!("execution error at ({name}): {detail}"),
-        },
-        ErrorKind::SyntaxError | ErrorKind::BadEscape => match line {
-            Some(l) => format!("parse error at ({name}:{l}): {detail}"),
-            None => format!("parse error at ({name}): {detail}"),
-        },
-        _ => match line {
-            Some(l) => format!("{name}:{l}: {e}"),
-            None => format!("{name}: {e}"),
-        },
-    };
-    let mut err = Error::new(Kind::Render, msg).with_file(name).at(line, None);
+/// Turns an engine error into the tool's error. The message names the
+/// template being rendered (as Helm does); the location points at the line
+/// that failed, which may be in a helper file.
+pub fn template_error(e: &JError, rendering: &str) -> Error {
+    // The innermost engine error carries the real cause (fail/required
+    // inside a macro is wrapped by the call site's error).
+    let mut inner = e;
     let mut src = std::error::Error::source(e);
     while let Some(s) = src {
-        if let Some(inner) = s.downcast_ref::<JError>() {
-            if inner.kind() == ErrorKind::InvalidOperation {
-                if let Some(d) = inner.detail() {
-                    err.message = format!(
-                        "execution error at ({}:{}): {d}",
-                        inner.name().unwrap_or("?"),
-                        inner.line().unwrap_or(0)
-                    );
-                }
-            }
+        if let Some(j) = s.downcast_ref::<JError>() {
+            inner = j;
         }
         src = s.source();
     }
-    err
+    let file = inner.name().or(e.name()).unwrap_or(rendering).to_string();
+    let line = inner.line().or(e.line());
+    let detail = inner
+        .detail()
+        .map(str::to_string)
+        .unwrap_or_else(|| inner.kind().to_string());
+    let at = match line {
+        Some(l) if file == rendering => format!("{rendering}:{l}"),
+        _ => rendering.to_string(),
+    };
+    let (msg, hint) = match inner.kind() {
+        ErrorKind::InvalidOperation => (
+            format!("execution error at ({at}): {detail}"),
+            "the chart refused these values; set what the message names (defaults: `tracecat-chart show values`)",
+        ),
+        ErrorKind::SyntaxError | ErrorKind::BadEscape => {
+            (format!("parse error at ({at}): {detail}"), "the template itself is malformed")
+        }
+        _ => (format!("template error at ({at}): {inner}"), "the template failed on these values; run with --debug for details"),
+    };
+    Error::new(Kind::Render, msg)
+        .with_file(file)
+        .at(line, None)
+        .with_hint(hint)
 }
 
 /// Renders every template of the chart tree. `values` are the final,
@@ -168,6 +167,12 @@ pub fn render(chart: &Chart, values: &Map, opts: &RenderOptions) -> Result<Vec<R
             base_path: format!("{chart_path}/templates"),
         });
     }
+    jobs.sort_by(|a, b| {
+        let depth = |n: &str| n.matches('/').count();
+        depth(&b.name)
+            .cmp(&depth(&a.name))
+            .then_with(|| b.name.cmp(&a.name))
+    });
     let limit = max_output_bytes();
     let mut total = 0usize;
     let mut out = Vec::with_capacity(jobs.len());
