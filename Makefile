@@ -1,7 +1,7 @@
 # Build, test, lint and bench tracecat-chart.
 CARGO ?= cargo
 
-.PHONY: build test lint bench clean
+.PHONY: build test lint bench clean schema
 
 build:
 	$(CARGO) build --release
@@ -19,3 +19,7 @@ bench: build
 
 clean:
 	$(CARGO) clean
+
+# Regenerate values/values.schema.json after changing values/values.yaml.
+schema:
+	python3 scripts/gen-schema.py

@@ -159,8 +159,9 @@ pub fn template(req: &Request) -> Result<Release> {
     if !req.skip_schema_validation {
         validate_schema(&chart, &vals, &origins)?;
     }
-    let files = render::render(&chart, &vals, &req.render)?;
-    let (manifests, hooks) = output::sort_manifests(&files, &mut warnings)?;
+    let rendered = render::render(&chart, &vals, &req.render)?;
+    warnings.extend(rendered.notices);
+    let (manifests, hooks) = output::sort_manifests(&rendered.files, &mut warnings)?;
     Ok(Release {
         chart,
         values: vals,

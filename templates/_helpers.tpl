@@ -74,6 +74,17 @@ app.kubernetes.io/component: {{ component }}
 {%- endif -%}
 {%- endmacro -%}
 
+{%- macro litellm_service_account_name(ctx) -%}
+{%- set sa = ctx.Values.litellm.serviceAccount -%}
+{%- if sa.create -%}
+{{ sa.name | default(fullname(ctx) ~ "-litellm") }}
+{%- elif sa.name -%}
+{{ sa.name }}
+{%- else -%}
+{{ service_account_name(ctx) }}
+{%- endif -%}
+{%- endmacro -%}
+
 {%- macro agent_executor_service_account_name(ctx) -%}
 {%- set sa = ctx.Values.agentExecutor.serviceAccount -%}
 {%- if sa.create -%}
@@ -148,6 +159,10 @@ app.kubernetes.io/component: {{ component }}
 
 {%- macro public_mcp_url(ctx) -%}
 {{ ctx.Values.urls.publicMcp | default(url_scheme(ctx) ~ "://" ~ ctx.Values.ingress.host) }}
+{%- endmacro -%}
+
+{%- macro litellm_url(ctx) -%}
+http://{{ fullname(ctx) }}-litellm:{{ ctx.Values.litellm.port | toString }}
 {%- endmacro -%}
 
 {%- macro internal_api_url(ctx) -%}

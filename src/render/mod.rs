@@ -141,10 +141,29 @@ pub fn template_error(e: &JError, rendering: &str) -> Error {
         .with_hint(hint)
 }
 
+/// The result of rendering: the files, and notices templates addressed to
+/// the user (printed on stderr, never in the manifests).
+#[derive(Debug, Default)]
+pub struct Rendered {
+    pub files: Vec<RenderedFile>,
+    pub notices: Vec<String>,
+}
+
 /// Renders every template of the chart tree. `values` are the final,
 /// coalesced values of the root chart.
-pub fn render(chart: &Chart, values: &Map, opts: &RenderOptions) -> Result<Vec<RenderedFile>> {
+pub fn render(chart: &Chart, values: &Map, opts: &RenderOptions) -> Result<Rendered> {
     let mut env = new_environment();
+    // `notice(msg)`: a line for stderr, each distinct message once.
+    let notices = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let sink = notices.clone();
+    env.add_function("notice", move |msg: String| -> String {
+        if let Ok(mut v) = sink.lock() {
+            if !v.contains(&msg) {
+                v.push(msg);
+            }
+        }
+        String::new()
+    });
     let mut names = Vec::new();
     collect(chart, "", &mut env, &mut names)?;
     let dots = build_dots(chart, values, opts);
@@ -198,7 +217,11 @@ pub fn render(chart: &Chart, values: &Map, opts: &RenderOptions) -> Result<Vec<R
         });
     }
     out.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(out)
+    let notices = notices.lock().map(|v| v.clone()).unwrap_or_default();
+    Ok(Rendered {
+        files: out,
+        notices,
+    })
 }
 
 #[cfg(test)]
