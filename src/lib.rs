@@ -10,6 +10,7 @@ pub mod cli;
 pub mod error;
 pub mod release;
 pub mod render;
+pub mod secrets;
 pub mod values;
 pub mod version;
 

@@ -13,6 +13,8 @@ pub struct Request {
     pub values: Sources,
     pub render: RenderOptions,
     pub skip_schema_validation: bool,
+    /// Substitute `${VAR}` placeholders in values from the environment.
+    pub expand_env: bool,
 }
 
 /// Everything computed for a release.
@@ -138,10 +140,53 @@ pub fn validate_schema(chart: &Chart, vals: &Map, origins: &Origins) -> Result<(
         .with_hint("fix the values listed above (defaults and comments: `tracecat-chart show values`); --skip-schema-validation turns this check off"))
 }
 
+/// Replaces `${NAME}` in every string value with the environment variable's
+/// value. Fails listing every unset variable (names only, never values).
+pub fn expand_env(vals: &mut Map, lookup: &dyn Fn(&str) -> Option<String>) -> Result<()> {
+    let re = regex::Regex::new(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}").expect("static regex");
+    let mut missing: Vec<String> = Vec::new();
+    fn walk(
+        v: &mut Value,
+        re: &regex::Regex,
+        lookup: &dyn Fn(&str) -> Option<String>,
+        missing: &mut Vec<String>,
+    ) {
+        match v {
+            Value::String(s) if s.contains("${") => {
+                let out = re.replace_all(s, |c: &regex::Captures| match lookup(&c[1]) {
+                    Some(val) => val,
+                    None => {
+                        if !missing.iter().any(|m| m == &c[1]) {
+                            missing.push(c[1].to_string());
+                        }
+                        c[0].to_string()
+                    }
+                });
+                *s = out.into_owned();
+            }
+            Value::List(l) => l.iter_mut().for_each(|x| walk(x, re, lookup, missing)),
+            Value::Map(m) => m.values_mut().for_each(|x| walk(x, re, lookup, missing)),
+            _ => {}
+        }
+    }
+    for v in vals.values_mut() {
+        walk(v, &re, lookup, &mut missing);
+    }
+    if !missing.is_empty() {
+        missing.sort();
+        return Err(Error::new(Kind::Values, format!("--expand-env: these environment variables are not set: {}", missing.join(", ")))
+            .with_hint("export them (e.g. from `tracecat-chart secrets generate --format env`), or drop --expand-env to keep the placeholders"));
+    }
+    Ok(())
+}
+
 /// Renders a release.
 pub fn template(req: &Request) -> Result<Release> {
     validate_release_name(&req.render.release_name)?;
-    let (chart, vals, mut warnings, origins) = load_values(req)?;
+    let (chart, mut vals, mut warnings, origins) = load_values(req)?;
+    if req.expand_env {
+        expand_env(&mut vals, &|name| std::env::var(name).ok())?;
+    }
     let kv = chart.kube_version();
     if !kv.is_empty() {
         let ok = crate::version::semver_compare(&kv, &req.render.kube_version).unwrap_or(true);

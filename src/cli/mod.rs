@@ -2,6 +2,7 @@
 //! file; this one holds the shared flags.
 
 mod completion;
+mod secrets;
 mod show;
 mod template;
 mod values_cmd;
@@ -34,6 +35,8 @@ pub enum Command {
     Values(values_cmd::ValuesArgs),
     /// Show the chart's Chart.yaml or default values.
     Show(show::ShowArgs),
+    /// Generate or check the four core secrets.
+    Secrets(secrets::SecretsArgs),
     /// Print a shell completion script.
     Completion(completion::CompletionArgs),
 }
@@ -233,6 +236,14 @@ const REFUSED_FLAGS: &[(&str, &str)] = &[
 ];
 
 fn refuse_helm_flags(args: &[String]) -> Result<()> {
+    // These are `helm template` flags; other commands have their own.
+    let command = args.iter().skip(1).find(|a| !a.starts_with('-'));
+    if !matches!(
+        command.map(String::as_str),
+        Some("template") | Some("values")
+    ) {
+        return Ok(());
+    }
     // Only flags before a `--` separator count.
     for a in args.iter().skip(1).take_while(|a| a.as_str() != "--") {
         let flag = a.split('=').next().unwrap_or(a);
@@ -265,6 +276,7 @@ pub fn run(args: Vec<String>) -> i32 {
         Command::Template(a) => template::run(a, debug),
         Command::Values(a) => values_cmd::run(a),
         Command::Show(a) => show::run(a),
+        Command::Secrets(a) => secrets::run(a),
         Command::Completion(a) => completion::run(a),
     };
     match res {

@@ -36,6 +36,10 @@ pub struct TemplateArgs {
     /// Print the chart's CRDs first.
     #[arg(long = "include-crds")]
     pub include_crds: bool,
+    /// Substitute ${VAR} placeholders in values from the environment; fails
+    /// listing every unset variable.
+    #[arg(long = "expand-env")]
+    pub expand_env: bool,
 }
 
 fn looks_like_chart(s: &str) -> bool {
@@ -98,6 +102,7 @@ pub fn run(a: TemplateArgs, _debug: bool) -> Result<i32> {
         values: a.values.sources(),
         render: a.release.options(&name)?,
         skip_schema_validation: a.release.skip_schema_validation,
+        expand_env: a.expand_env,
     };
     let rel = release::template(&req)?;
     for w in &rel.warnings {

@@ -35,6 +35,7 @@ pub fn run(a: ValuesArgs) -> Result<i32> {
         values: a.values.sources(),
         render: a.release.options("release-name")?,
         skip_schema_validation: a.release.skip_schema_validation,
+        expand_env: false,
     };
     let (chart, vals, warnings, origins) = load_values(&req)?;
     for w in &warnings {
