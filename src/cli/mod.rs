@@ -2,6 +2,7 @@
 //! file; this one holds the shared flags.
 
 mod completion;
+mod explain;
 mod secrets;
 mod show;
 mod template;
@@ -35,6 +36,8 @@ pub enum Command {
     Values(values_cmd::ValuesArgs),
     /// Show the chart's Chart.yaml or default values.
     Show(show::ShowArgs),
+    /// Describe a values key: type, default, allowed values, child keys.
+    Explain(explain::ExplainArgs),
     /// Generate or check the four core secrets.
     Secrets(secrets::SecretsArgs),
     /// Print a shell completion script.
@@ -277,6 +280,7 @@ pub fn run(args: Vec<String>) -> i32 {
         Command::Values(a) => values_cmd::run(a),
         Command::Show(a) => show::run(a),
         Command::Secrets(a) => secrets::run(a),
+        Command::Explain(a) => explain::run(a),
         Command::Completion(a) => completion::run(a),
     };
     match res {
