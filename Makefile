@@ -1,7 +1,7 @@
 # Build, test, lint and bench tracecat-chart.
 CARGO ?= cargo
 
-.PHONY: build test lint bench clean schema
+.PHONY: build test lint bench clean schema k8s-schemas
 
 build:
 	$(CARGO) build --release
@@ -23,3 +23,7 @@ clean:
 # Regenerate values/values.schema.json after changing values/values.yaml.
 schema:
 	python3 scripts/gen-schema.py
+
+# Regenerate the Kubernetes/CRD schemas lint embeds (needs kubernetes-validate).
+k8s-schemas:
+	python3 scripts/gen-k8s-schemas.py

@@ -9,6 +9,7 @@ pub mod chart;
 pub mod cli;
 pub mod error;
 pub mod explain;
+pub mod lint;
 pub mod release;
 pub mod render;
 pub mod secrets;

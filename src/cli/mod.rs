@@ -3,6 +3,7 @@
 
 mod completion;
 mod explain;
+mod lint;
 mod secrets;
 mod show;
 mod template;
@@ -36,6 +37,8 @@ pub enum Command {
     Values(values_cmd::ValuesArgs),
     /// Show the chart's Chart.yaml or default values.
     Show(show::ShowArgs),
+    /// Check values and rendered objects offline (schemas, names, deployment checks).
+    Lint(lint::LintArgs),
     /// Describe a values key: type, default, allowed values, child keys.
     Explain(explain::ExplainArgs),
     /// Generate or check the four core secrets.
@@ -281,6 +284,7 @@ pub fn run(args: Vec<String>) -> i32 {
         Command::Show(a) => show::run(a),
         Command::Secrets(a) => secrets::run(a),
         Command::Explain(a) => explain::run(a),
+        Command::Lint(a) => lint::run(a),
         Command::Completion(a) => completion::run(a),
     };
     match res {
