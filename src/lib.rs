@@ -7,6 +7,7 @@
 
 pub mod chart;
 pub mod cli;
+pub mod diff;
 pub mod error;
 pub mod explain;
 pub mod lint;

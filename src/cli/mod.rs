@@ -2,6 +2,7 @@
 //! file; this one holds the shared flags.
 
 mod completion;
+mod diff;
 mod explain;
 mod lint;
 mod secrets;
@@ -39,6 +40,8 @@ pub enum Command {
     Show(show::ShowArgs),
     /// Check values and rendered objects offline (schemas, names, deployment checks).
     Lint(lint::LintArgs),
+    /// Show what an upgrade changes, object by object (secret data hidden).
+    Diff(diff::DiffArgs),
     /// Describe a values key: type, default, allowed values, child keys.
     Explain(explain::ExplainArgs),
     /// Generate or check the four core secrets.
@@ -285,6 +288,7 @@ pub fn run(args: Vec<String>) -> i32 {
         Command::Secrets(a) => secrets::run(a),
         Command::Explain(a) => explain::run(a),
         Command::Lint(a) => lint::run(a),
+        Command::Diff(a) => diff::run(a),
         Command::Completion(a) => completion::run(a),
     };
     match res {
