@@ -10,7 +10,7 @@ fn files_and_exit_code() {
         "old.yaml",
         "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  serviceKey: OLD-SECRET-VALUE\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: gone\n---\napiVersion: batch/v1\nkind: Job\nmetadata:\n  name: migrate\n  annotations:\n    helm.sh/hook: pre-upgrade\nspec:\n  template:\n    spec:\n      containers: [{name: m, image: a}]\n",
     );
-    let new = d.write(
+    d.write(
         "new/all.yaml",
         "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  serviceKey: NEW-SECRET-VALUE\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: added\n",
     );
