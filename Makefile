@@ -1,7 +1,7 @@
 # Build, test, lint and bench tracecat-chart.
 CARGO ?= cargo
 
-.PHONY: build test lint bench clean schema k8s-schemas
+.PHONY: build test lint bench clean schema k8s-schemas install-helm-plugin
 
 build:
 	$(CARGO) build --release
@@ -27,3 +27,7 @@ schema:
 # Regenerate the Kubernetes/CRD schemas lint embeds (needs kubernetes-validate).
 k8s-schemas:
 	python3 scripts/gen-k8s-schemas.py
+
+# Install the Helm 4 post-renderer plugin (needs tracecat-chart on PATH).
+install-helm-plugin:
+	helm plugin install ./integrations/helm-plugin

@@ -5,6 +5,7 @@ mod completion;
 mod diff;
 mod explain;
 mod lint;
+mod post_render;
 mod secrets;
 mod show;
 mod template;
@@ -40,6 +41,8 @@ pub enum Command {
     Show(show::ShowArgs),
     /// Check values and rendered objects offline (schemas, names, deployment checks).
     Lint(lint::LintArgs),
+    /// Helm post-renderer: apply the platform overlay to a manifest stream on stdin.
+    PostRender(post_render::PostRenderArgs),
     /// Show what an upgrade changes, object by object (secret data hidden).
     Diff(diff::DiffArgs),
     /// Describe a values key: type, default, allowed values, child keys.
@@ -289,6 +292,7 @@ pub fn run(args: Vec<String>) -> i32 {
         Command::Explain(a) => explain::run(a),
         Command::Lint(a) => lint::run(a),
         Command::Diff(a) => diff::run(a),
+        Command::PostRender(a) => post_render::run(a),
         Command::Completion(a) => completion::run(a),
     };
     match res {
@@ -303,6 +307,11 @@ pub fn run(args: Vec<String>) -> i32 {
             e.exit_code()
         }
     }
+}
+
+/// Writes a file atomically (temporary file, then rename) with a mode.
+pub fn write_file_atomic(path: &std::path::Path, data: &[u8], mode: u32) -> Result<()> {
+    template::write_atomic(path, data, mode)
 }
 
 /// Writes to stdout, treating a closed pipe as success.

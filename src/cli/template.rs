@@ -40,6 +40,17 @@ pub struct TemplateArgs {
     /// listing every unset variable.
     #[arg(long = "expand-env")]
     pub expand_env: bool,
+    /// Write kubectl-safe phase files (hooks by event and weight around the
+    /// main resources) and an apply.sh to DIR.
+    #[arg(long = "apply-phases", value_name = "DIR")]
+    pub apply_phases: Option<String>,
+    /// `hash`: suffix hook Job names with a content hash, so an upgrade
+    /// creates a new Job instead of patching an immutable one.
+    #[arg(long = "job-name-suffix", value_name = "hash")]
+    pub job_name_suffix: Option<String>,
+    /// Set ttlSecondsAfterFinished on hook Jobs that do not set it.
+    #[arg(long = "job-ttl", value_name = "SECONDS")]
+    pub job_ttl: Option<i64>,
 }
 
 fn looks_like_chart(s: &str) -> bool {
@@ -104,9 +115,31 @@ pub fn run(a: TemplateArgs, _debug: bool) -> Result<i32> {
         skip_schema_validation: a.release.skip_schema_validation,
         expand_env: a.expand_env,
     };
-    let rel = release::template(&req)?;
+    let mut rel = release::template(&req)?;
     for w in &rel.warnings {
         eprintln!("{w}");
+    }
+    let hash_names = match a.job_name_suffix.as_deref() {
+        None => false,
+        Some("hash") => true,
+        Some(other) => {
+            return Err(Error::usage(format!(
+                "--job-name-suffix {other}: the only supported suffix is `hash`"
+            )))
+        }
+    };
+    if hash_names || a.job_ttl.is_some() {
+        crate::render::phases::adjust_jobs(&mut rel.hooks, hash_names, a.job_ttl);
+    }
+    if let Some(dir) = &a.apply_phases {
+        let ps = crate::render::phases::phases(&rel.manifests, &rel.hooks, req.render.is_upgrade);
+        let written = crate::render::phases::write(Path::new(dir), &ps, &req.render.namespace)?;
+        let mut log = String::new();
+        for f in written {
+            log.push_str(&format!("wrote {}\n", Path::new(dir).join(f).display()));
+        }
+        super::write_stdout(&log)?;
+        return Ok(0);
     }
     let crds = release::crds(&rel.chart);
     let opts = OutputOptions {

@@ -5,6 +5,7 @@ pub mod context;
 pub mod convert;
 pub mod functions;
 pub mod output;
+pub mod phases;
 
 use crate::chart::Chart;
 use crate::error::{Error, Kind, Result};

@@ -1,0 +1,263 @@
+//! The platform overlay a post-render applies to every object: placement,
+//! labels, pod annotations, image pull secrets, registry rewrites, default
+//! resources, then the user's patches.
+
+use super::patch::Patch;
+use crate::values::{yaml, Map, Value};
+
+#[derive(Debug, Default, Clone)]
+pub struct Overlay {
+    pub architecture: Option<String>,
+    pub node_selector: Map,
+    pub tolerations: Vec<Value>,
+    pub affinity: Option<Value>,
+    pub common_labels: Map,
+    pub pod_annotations: Map,
+    pub image_pull_secrets: Vec<String>,
+    /// (from prefix, to prefix), longest first.
+    pub registry_rewrite: Vec<(String, String)>,
+    pub default_resources: bool,
+    pub patches: Vec<Patch>,
+}
+
+/// The resource table: requests and limits per component label.
+const RESOURCE_TABLE: &str = "
+ui: {requests: {cpu: 500m, memory: 512Mi}, limits: {cpu: 500m, memory: 1024Mi}}
+api: {requests: {cpu: 2000m, memory: 4096Mi}, limits: {cpu: 2000m, memory: 4096Mi}}
+worker: {requests: {cpu: 2000m, memory: 2048Mi}, limits: {cpu: 2000m, memory: 2048Mi}}
+executor: {requests: {cpu: 4000m, memory: 8192Mi}, limits: {cpu: 4000m, memory: 8192Mi}}
+agent-executor: {requests: {cpu: 2000m, memory: 4096Mi}, limits: {cpu: 4000m, memory: 16384Mi}}
+agent-worker: {requests: {cpu: 2000m, memory: 2048Mi}, limits: {cpu: 2000m, memory: 2048Mi}}
+litellm: {requests: {cpu: 4000m, memory: 8192Mi}, limits: {cpu: 4000m, memory: 8192Mi}}
+mcp: {requests: {cpu: 1000m, memory: 1024Mi}, limits: {cpu: 1000m, memory: 1024Mi}}
+";
+
+fn map_of(v: Option<&Value>) -> Map {
+    v.and_then(Value::as_map).cloned().unwrap_or_default()
+}
+
+impl Overlay {
+    /// From the user's values (not the chart's defaults: a post-renderer
+    /// changes only what it is asked to).
+    pub fn from_values(v: &Map) -> Result<Overlay, String> {
+        let root = Value::Map(v.clone());
+        let pr = root
+            .path("postRender")
+            .cloned()
+            .unwrap_or(Value::Map(Map::new()));
+        let mut o = Overlay {
+            architecture: root
+                .path("scheduling.architecture")
+                .map(|a| a.to_string())
+                .filter(|a| !a.is_empty()),
+            node_selector: map_of(root.path("scheduling.nodeSelector")),
+            tolerations: match root.path("scheduling.tolerations") {
+                Some(Value::List(l)) => l.clone(),
+                _ => Vec::new(),
+            },
+            affinity: root
+                .path("scheduling.affinity")
+                .filter(|a| a.truthy())
+                .cloned(),
+            common_labels: map_of(pr.path("commonLabels")),
+            pod_annotations: map_of(root.path("podAnnotations")),
+            default_resources: pr.path("defaultResources").is_some_and(Value::truthy),
+            ..Default::default()
+        };
+        o.pod_annotations.extend(map_of(pr.path("podAnnotations")));
+        if let Some(Value::List(l)) = pr.path("imagePullSecrets") {
+            for s in l {
+                let name = s
+                    .path("name")
+                    .map(|n| n.to_string())
+                    .unwrap_or_else(|| s.to_string());
+                o.image_pull_secrets.push(name);
+            }
+        }
+        for (from, to) in map_of(pr.path("imageRegistryRewrite")) {
+            o.registry_rewrite.push((
+                from.trim_end_matches('/').to_string(),
+                to.to_string().trim_end_matches('/').to_string(),
+            ));
+        }
+        o.registry_rewrite
+            .sort_by_key(|(f, _)| std::cmp::Reverse(f.len()));
+        if let Some(Value::List(l)) = pr.path("patches") {
+            for (i, p) in l.iter().enumerate() {
+                o.patches.push(Patch::from_value(p, i)?);
+            }
+        }
+        Ok(o)
+    }
+
+    fn rewrite_image(&self, image: &str) -> Option<String> {
+        for (from, to) in &self.registry_rewrite {
+            if let Some(rest) = image.strip_prefix(from.as_str()) {
+                if rest.starts_with('/') {
+                    return Some(format!("{to}{rest}"));
+                }
+            }
+        }
+        None
+    }
+
+    /// Applies the overlay; returns whether anything changed.
+    pub fn apply(&self, doc: &mut Value) -> Result<bool, String> {
+        let before = doc.clone();
+        if !self.common_labels.is_empty() {
+            if let Some(meta) = doc
+                .as_map_mut()
+                .and_then(|m| m.get_mut("metadata"))
+                .and_then(Value::as_map_mut)
+            {
+                let labels = meta
+                    .entry("labels".to_string())
+                    .or_insert_with(|| Value::Map(Map::new()));
+                if let Value::Map(l) = labels {
+                    for (k, v) in &self.common_labels {
+                        l.insert(k.clone(), v.clone());
+                    }
+                } else {
+                    *labels = Value::Map(self.common_labels.clone());
+                }
+            }
+        }
+        let component = doc
+            .path("metadata.labels")
+            .and_then(Value::as_map)
+            .and_then(|l| l.get("app.kubernetes.io/component"))
+            .map(|c| c.to_string());
+        let kind = doc.path("kind").map(|k| k.to_string()).unwrap_or_default();
+        let template_path: &[&str] = match kind.as_str() {
+            "Deployment"
+            | "StatefulSet"
+            | "DaemonSet"
+            | "ReplicaSet"
+            | "Job"
+            | "ReplicationController" => &["spec", "template"],
+            "CronJob" => &["spec", "jobTemplate", "spec", "template"],
+            "Pod" => &[],
+            _ => &["-"],
+        };
+        if template_path != ["-"] {
+            let mut cur: Option<&mut Value> = Some(doc);
+            for p in template_path {
+                cur = cur.and_then(|c| c.as_map_mut()).and_then(|m| m.get_mut(*p));
+            }
+            if let Some(template) = cur {
+                self.apply_pod_template(template, component.as_deref());
+            }
+        }
+        for p in &self.patches {
+            p.apply(doc)?;
+        }
+        Ok(*doc != before)
+    }
+
+    fn apply_pod_template(&self, template: &mut Value, component: Option<&str>) {
+        let Some(t) = template.as_map_mut() else {
+            return;
+        };
+        let meta = t
+            .entry("metadata".to_string())
+            .or_insert_with(|| Value::Map(Map::new()));
+        if !meta.is_map() {
+            *meta = Value::Map(Map::new());
+        }
+        let meta = meta.as_map_mut().expect("made a map");
+        for (field, extra) in [
+            ("labels", &self.common_labels),
+            ("annotations", &self.pod_annotations),
+        ] {
+            if extra.is_empty() {
+                continue;
+            }
+            let m = meta
+                .entry(field.to_string())
+                .or_insert_with(|| Value::Map(Map::new()));
+            if !m.is_map() {
+                *m = Value::Map(Map::new());
+            }
+            if let Value::Map(m) = m {
+                for (k, v) in extra {
+                    m.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        let Some(spec) = t.get_mut("spec").and_then(Value::as_map_mut) else {
+            return;
+        };
+        if self.architecture.is_some() || !self.node_selector.is_empty() {
+            let ns = spec
+                .entry("nodeSelector".to_string())
+                .or_insert_with(|| Value::Map(Map::new()));
+            if let Value::Map(ns) = ns {
+                for (k, v) in &self.node_selector {
+                    ns.entry(k.clone()).or_insert_with(|| v.clone());
+                }
+                if let Some(a) = &self.architecture {
+                    ns.entry("kubernetes.io/arch".to_string())
+                        .or_insert_with(|| Value::String(a.clone()));
+                }
+            }
+        }
+        if !self.tolerations.is_empty() {
+            let tol = spec
+                .entry("tolerations".to_string())
+                .or_insert_with(|| Value::List(Vec::new()));
+            if let Value::List(l) = tol {
+                for t in &self.tolerations {
+                    if !l.contains(t) {
+                        l.push(t.clone());
+                    }
+                }
+            }
+        }
+        if let Some(a) = &self.affinity {
+            spec.entry("affinity".to_string())
+                .or_insert_with(|| a.clone());
+        }
+        if !self.image_pull_secrets.is_empty() {
+            let ips = spec
+                .entry("imagePullSecrets".to_string())
+                .or_insert_with(|| Value::List(Vec::new()));
+            if let Value::List(l) = ips {
+                for name in &self.image_pull_secrets {
+                    let entry =
+                        Value::Map([("name".to_string(), Value::String(name.clone()))].into());
+                    if !l.contains(&entry) {
+                        l.push(entry);
+                    }
+                }
+            }
+        }
+        let table = if self.default_resources {
+            yaml::parse_one(RESOURCE_TABLE).ok()
+        } else {
+            None
+        };
+        for list in ["containers", "initContainers"] {
+            let Some(Value::List(cs)) = spec.get_mut(list) else {
+                continue;
+            };
+            for c in cs.iter_mut() {
+                let Some(c) = c.as_map_mut() else { continue };
+                if let Some(Value::String(img)) = c.get("image") {
+                    if let Some(new) = self.rewrite_image(img) {
+                        c.insert("image".into(), Value::String(new));
+                    }
+                }
+                if list == "containers" {
+                    if let (Some(table), Some(comp)) = (&table, component) {
+                        let empty = c.get("resources").is_none_or(|r| !r.truthy());
+                        if empty {
+                            if let Some(r) = table.as_map().and_then(|m| m.get(comp)) {
+                                c.insert("resources".into(), r.clone());
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
