@@ -11,6 +11,7 @@ pub mod diff;
 pub mod error;
 pub mod explain;
 pub mod lint;
+pub mod oci;
 pub mod post_render;
 pub mod release;
 pub mod render;

@@ -15,6 +15,10 @@ pub struct Request {
     pub skip_schema_validation: bool,
     /// Substitute `${VAR}` placeholders in values from the environment.
     pub expand_env: bool,
+    /// Chart version or range, for `oci://` charts.
+    pub version: Option<String>,
+    /// How to reach registries, for `oci://` charts.
+    pub registry: crate::oci::client::Options,
 }
 
 /// Everything computed for a release.
@@ -56,7 +60,7 @@ pub fn parse_kube_version(s: &str) -> Result<String> {
 
 /// The chart and the user's values, before rendering.
 pub fn load_values(req: &Request) -> Result<(Chart, Map, Vec<String>, Origins)> {
-    let mut chart = chart::load(req.chart.as_deref())?;
+    let mut chart = chart::load_any(req.chart.as_deref(), req.version.as_deref(), &req.registry)?;
     chart.check_dependencies()?;
     let mut origins = Origins::new();
     let user = values::user_values_with_origins(&req.values, &mut origins)?;

@@ -313,6 +313,26 @@ pub fn embedded() -> Result<Chart> {
     Chart::from_files(files, "tracecat (embedded)")
 }
 
+/// Loads CHART as given on the command line: a directory, a `.tgz`, an
+/// `oci://` reference (pulled through the local cache), or nothing for the
+/// embedded chart.
+pub fn load_any(
+    reference: Option<&str>,
+    version: Option<&str>,
+    registry: &crate::oci::client::Options,
+) -> Result<Chart> {
+    match reference {
+        Some(r) if r.starts_with("oci://") => {
+            let pulled = crate::oci::pull(r, version, registry)?;
+            eprintln!("Pulled: {}", pulled.reference.display(&pulled.tag));
+            eprintln!("Digest: {}", pulled.manifest_digest);
+            let files = archive::read_tgz(&pulled.archive, r)?;
+            Chart::from_files(files, r)
+        }
+        other => load(other),
+    }
+}
+
 /// Loads CHART as given on the command line: a directory, a `.tgz`, or
 /// nothing for the embedded chart.
 pub fn load(reference: Option<&str>) -> Result<Chart> {
@@ -321,10 +341,10 @@ pub fn load(reference: Option<&str>) -> Result<Chart> {
         Some(r) => {
             let p = std::path::Path::new(r);
             if r.starts_with("oci://") {
-                return Err(Error::usage(format!(
-                    "{r}: charts in OCI registries are not supported by this build yet"
-                ))
-                .with_hint("pull the chart with `helm pull` and pass the .tgz"));
+                return Err(
+                    Error::usage(format!("{r}: this command reads local charts only"))
+                        .with_hint("pull it first with `tracecat-chart pull`"),
+                );
             }
             if p.is_dir() {
                 load_dir(p)

@@ -91,6 +91,7 @@ fn render_side(
         render: a.release.options(&a.release_name)?,
         skip_schema_validation: a.release.skip_schema_validation,
         expand_env: false,
+        ..Default::default()
     };
     let rel = release::template(&req)?;
     let docs = output::arrange(&[], &rel.manifests, &rel.hooks, &OutputOptions::default());

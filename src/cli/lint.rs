@@ -40,6 +40,7 @@ pub fn run(a: LintArgs) -> Result<i32> {
         render: opts,
         skip_schema_validation: false,
         expand_env: false,
+        ..Default::default()
     };
     let findings = lint::lint(&req, &lint::Options { minor })?;
     let target = a

@@ -5,6 +5,7 @@ mod completion;
 mod diff;
 mod explain;
 mod lint;
+mod oci_cmds;
 mod post_render;
 mod secrets;
 mod show;
@@ -20,8 +21,7 @@ use clap::{Args, Parser, Subcommand};
 #[command(
     name = "tracecat-chart",
     version,
-    about = "Render, check and ship the Tracecat Kubernetes chart; a fast, Helm-compatible `helm template`",
-    propagate_version = true
+    about = "Render, check and ship the Tracecat Kubernetes chart; a fast, Helm-compatible `helm template`"
 )]
 pub struct Cli {
     /// Show extra detail on errors (the rendered output of a failing template).
@@ -39,6 +39,14 @@ pub enum Command {
     Values(values_cmd::ValuesArgs),
     /// Show the chart's Chart.yaml or default values.
     Show(show::ShowArgs),
+    /// Package a chart folder as NAME-VERSION.tgz (Helm's format, reproducible).
+    Package(oci_cmds::PackageArgs),
+    /// Push a chart to an OCI registry, as Helm does.
+    Push(oci_cmds::PushArgs),
+    /// Pull a chart from an OCI registry (version, range or digest).
+    Pull(oci_cmds::PullArgs),
+    /// Log in to or out of a registry.
+    Registry(oci_cmds::RegistryArgs),
     /// Check values and rendered objects offline (schemas, names, deployment checks).
     Lint(lint::LintArgs),
     /// Helm post-renderer: apply the platform overlay to a manifest stream on stdin.
@@ -91,6 +99,71 @@ impl ValuesFlags {
             set_file: self.set_file.clone(),
             set_literal: self.set_literal.clone(),
         }
+    }
+}
+
+/// How to reach an OCI registry (Helm's flag names).
+#[derive(Args, Debug, Clone, Default)]
+pub struct RegistryFlags {
+    /// Chart version or semver range (oci:// charts).
+    #[arg(long = "version")]
+    pub version: Option<String>,
+    /// Use plain HTTP instead of HTTPS.
+    #[arg(long = "plain-http")]
+    pub plain_http: bool,
+    /// Skip TLS certificate checks.
+    #[arg(long = "insecure-skip-tls-verify")]
+    pub insecure_skip_tls_verify: bool,
+    /// CA bundle to verify the registry with.
+    #[arg(long = "ca-file")]
+    pub ca_file: Option<String>,
+    /// Client certificate (with --key-file).
+    #[arg(long = "cert-file")]
+    pub cert_file: Option<String>,
+    /// Client key (with --cert-file).
+    #[arg(long = "key-file")]
+    pub key_file: Option<String>,
+    /// Registry user name.
+    #[arg(short = 'u', long = "username")]
+    pub username: Option<String>,
+    /// Registry password (insecure: prefer --password-stdin).
+    #[arg(short = 'p', long = "password")]
+    pub password: Option<String>,
+    /// Read the registry password from stdin.
+    #[arg(long = "password-stdin")]
+    pub password_stdin: bool,
+    /// Helm's registry config file.
+    #[arg(long = "registry-config")]
+    pub registry_config: Option<String>,
+}
+
+impl RegistryFlags {
+    pub fn options(&self) -> Result<crate::oci::client::Options> {
+        let mut password = self.password.clone();
+        if password.is_some() {
+            eprintln!("WARNING: using --password via the CLI is insecure. Use --password-stdin.");
+        }
+        if self.password_stdin {
+            use std::io::Read;
+            let mut s = String::new();
+            std::io::stdin()
+                .read_to_string(&mut s)
+                .map_err(|e| Error::io("<stdin>", &e))?;
+            password = Some(s.trim_end_matches(['\n', '\r']).to_string());
+        }
+        if password.is_some() && self.username.is_none() {
+            return Err(Error::usage("a password needs --username"));
+        }
+        Ok(crate::oci::client::Options {
+            plain_http: self.plain_http,
+            insecure_skip_tls_verify: self.insecure_skip_tls_verify,
+            ca_file: self.ca_file.clone(),
+            cert_file: self.cert_file.clone(),
+            key_file: self.key_file.clone(),
+            username: self.username.clone(),
+            password,
+            registry_config: self.registry_config.clone(),
+        })
     }
 }
 
@@ -293,6 +366,10 @@ pub fn run(args: Vec<String>) -> i32 {
         Command::Lint(a) => lint::run(a),
         Command::Diff(a) => diff::run(a),
         Command::PostRender(a) => post_render::run(a),
+        Command::Package(a) => oci_cmds::package(a),
+        Command::Push(a) => oci_cmds::push(a),
+        Command::Pull(a) => oci_cmds::pull(a),
+        Command::Registry(a) => oci_cmds::registry(a),
         Command::Completion(a) => completion::run(a),
     };
     match res {

@@ -15,12 +15,18 @@ pub enum What {
 #[derive(Args, Debug)]
 pub struct ShowArgs {
     pub what: What,
-    /// Chart folder or .tgz (default: the embedded Tracecat chart).
+    /// Chart folder, .tgz or oci:// reference (default: the embedded Tracecat chart).
     pub chart: Option<String>,
+    #[command(flatten)]
+    pub registry: super::RegistryFlags,
 }
 
 pub fn run(a: ShowArgs) -> Result<i32> {
-    let chart = crate::chart::load(a.chart.as_deref())?;
+    let chart = crate::chart::load_any(
+        a.chart.as_deref(),
+        a.registry.version.as_deref(),
+        &a.registry.options()?,
+    )?;
     let text = match a.what {
         What::Chart => format!(
             "{}\n\n",

@@ -18,6 +18,8 @@ pub struct TemplateArgs {
     pub values: ValuesFlags,
     #[command(flatten)]
     pub release: ReleaseFlags,
+    #[command(flatten)]
+    pub registry: super::RegistryFlags,
     /// Only print documents from these template paths (repeatable; globs, e.g. templates/*.yaml).
     #[arg(short = 's', long = "show-only", value_name = "PATH")]
     pub show_only: Vec<String>,
@@ -114,6 +116,8 @@ pub fn run(a: TemplateArgs, _debug: bool) -> Result<i32> {
         render: a.release.options(&name)?,
         skip_schema_validation: a.release.skip_schema_validation,
         expand_env: a.expand_env,
+        version: a.registry.version.clone(),
+        registry: a.registry.options()?,
     };
     let mut rel = release::template(&req)?;
     for w in &rel.warnings {

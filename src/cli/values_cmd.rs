@@ -24,6 +24,8 @@ pub struct ValuesArgs {
     pub values: ValuesFlags,
     #[command(flatten)]
     pub release: ReleaseFlags,
+    #[command(flatten)]
+    pub registry: super::RegistryFlags,
     /// Output format.
     #[arg(short = 'o', long = "output", value_enum, default_value_t)]
     pub output: Format,
@@ -36,6 +38,8 @@ pub fn run(a: ValuesArgs) -> Result<i32> {
         render: a.release.options("release-name")?,
         skip_schema_validation: a.release.skip_schema_validation,
         expand_env: false,
+        version: a.registry.version.clone(),
+        registry: a.registry.options()?,
     };
     let (chart, vals, warnings, origins) = load_values(&req)?;
     for w in &warnings {

@@ -1,0 +1,432 @@
+//! A small OCI distribution client: requests with Basic or Bearer-challenge
+//! authentication, TLS options, bounded retries of transient failures
+//! (resets, 429 with Retry-After, 5xx) and fast failure on permanent ones.
+
+use super::creds::Credential;
+use crate::error::{Error, Kind, Result};
+use base64::Engine;
+use std::collections::HashMap;
+use std::io::Read;
+use std::time::{Duration, Instant};
+use ureq::http;
+
+/// How to reach registries.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub plain_http: bool,
+    pub insecure_skip_tls_verify: bool,
+    pub ca_file: Option<String>,
+    pub cert_file: Option<String>,
+    pub key_file: Option<String>,
+    /// Explicit credentials (--username/--password[-stdin]).
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub registry_config: Option<String>,
+}
+
+/// Total time spent retrying one request (TRACECAT_CHART_RETRY_SECONDS).
+fn retry_budget() -> Duration {
+    let s = std::env::var("TRACECAT_CHART_RETRY_SECONDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(30u64);
+    Duration::from_secs(s)
+}
+
+/// Largest manifest or config accepted (4 MiB, as distribution allows).
+pub const MAX_MANIFEST_BYTES: u64 = 4 << 20;
+
+pub fn max_blob_bytes() -> u64 {
+    std::env::var("TRACECAT_CHART_MAX_CHART_BYTES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100 << 20)
+}
+
+pub struct Response {
+    pub status: u16,
+    pub headers: http::HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    }
+}
+
+pub struct Client {
+    agent: ureq::Agent,
+    registry: String,
+    scheme: &'static str,
+    credential: Option<Credential>,
+    /// Bearer tokens by scope.
+    tokens: HashMap<String, String>,
+}
+
+fn read_pem(path: &str) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| Error::io(path, &e))
+}
+
+fn www_authenticate(v: &str) -> (String, HashMap<String, String>) {
+    let (scheme, rest) = v.split_once(' ').unwrap_or((v, ""));
+    let re = regex::Regex::new(r#"(\w+)="([^"]*)""#).expect("static");
+    let params = re
+        .captures_iter(rest)
+        .map(|c| (c[1].to_lowercase(), c[2].to_string()))
+        .collect();
+    (scheme.to_lowercase(), params)
+}
+
+fn transient(status: u16) -> bool {
+    matches!(status, 408 | 429 | 500 | 502 | 503 | 504)
+}
+
+impl Client {
+    pub fn new(registry: &str, opts: &Options) -> Result<Client> {
+        use ureq::tls::{Certificate, ClientCert, PrivateKey, RootCerts, TlsConfig};
+        let mut tls = TlsConfig::builder().disable_verification(opts.insecure_skip_tls_verify);
+        if let Some(ca) = &opts.ca_file {
+            let pem = read_pem(ca)?;
+            let certs: Vec<Certificate<'static>> = ureq::tls::parse_pem(&pem)
+                .filter_map(|i| match i {
+                    Ok(ureq::tls::PemItem::Certificate(c)) => Some(c.to_owned()),
+                    _ => None,
+                })
+                .collect();
+            if certs.is_empty() {
+                return Err(Error::new(
+                    Kind::Usage,
+                    format!("--ca-file {ca}: no PEM certificates found"),
+                ));
+            }
+            tls = tls.root_certs(RootCerts::new_with_certs(&certs));
+        } else {
+            tls = tls.root_certs(RootCerts::PlatformVerifier);
+        }
+        match (&opts.cert_file, &opts.key_file) {
+            (Some(c), Some(k)) => {
+                let cert = Certificate::from_pem(&read_pem(c)?)
+                    .map_err(|e| Error::new(Kind::Usage, format!("--cert-file {c}: {e}")))?;
+                let key = PrivateKey::from_pem(&read_pem(k)?)
+                    .map_err(|e| Error::new(Kind::Usage, format!("--key-file {k}: {e}")))?;
+                tls = tls.client_cert(Some(ClientCert::new_with_certs(&[cert], key)));
+            }
+            (None, None) => {}
+            _ => return Err(Error::usage("--cert-file and --key-file go together")),
+        }
+        let config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .tls_config(tls.build())
+            .timeout_connect(Some(Duration::from_secs(15)))
+            .timeout_global(Some(Duration::from_secs(300)))
+            .max_redirects(5)
+            .user_agent(concat!("tracecat-chart/", env!("CARGO_PKG_VERSION")))
+            .build();
+        let credential = match (&opts.username, &opts.password) {
+            (Some(u), Some(p)) => Some(Credential::Basic {
+                username: u.clone(),
+                password: p.clone(),
+            }),
+            _ => super::creds::lookup(registry, opts.registry_config.as_deref()),
+        };
+        Ok(Client {
+            agent: ureq::Agent::new_with_config(config),
+            registry: registry.to_string(),
+            scheme: if opts.plain_http { "http" } else { "https" },
+            credential,
+            tokens: HashMap::new(),
+        })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        if path.starts_with("http://") || path.starts_with("https://") {
+            return path.to_string();
+        }
+        format!("{}://{}{path}", self.scheme, self.registry)
+    }
+
+    fn send_once(
+        &self,
+        method: &str,
+        url: &str,
+        headers: &[(&str, String)],
+        body: &[u8],
+        auth: Option<&str>,
+    ) -> std::result::Result<Response, ureq::Error> {
+        let mut b = http::Request::builder().method(method).uri(url);
+        for (k, v) in headers {
+            b = b.header(*k, v);
+        }
+        if let Some(a) = auth {
+            b = b.header("Authorization", a);
+        }
+        let req = b.body(body.to_vec()).map_err(ureq::Error::Http)?;
+        let resp = self.agent.run(req)?;
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let limit = if method == "GET" && url.contains("/blobs/") {
+            max_blob_bytes()
+        } else {
+            MAX_MANIFEST_BYTES
+        };
+        let mut body = Vec::new();
+        if method != "HEAD" {
+            let mut reader = resp.into_body().into_reader().take(limit + 1);
+            reader.read_to_end(&mut body).map_err(ureq::Error::Io)?;
+            if body.len() as u64 > limit {
+                return Err(ureq::Error::Io(std::io::Error::other(format!(
+                    "response larger than {limit} bytes"
+                ))));
+            }
+        }
+        Ok(Response {
+            status,
+            headers,
+            body,
+        })
+    }
+
+    fn basic_header(&self) -> Option<String> {
+        match &self.credential {
+            Some(Credential::Basic { username, password }) => Some(format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"))
+            )),
+            _ => None,
+        }
+    }
+
+    /// Exchanges credentials for a bearer token (the challenge flow ECR,
+    /// GHCR, Docker Hub and Harbor use).
+    fn fetch_token(&mut self, params: &HashMap<String, String>, scope: &str) -> Result<String> {
+        let realm = params.get("realm").ok_or_else(|| {
+            Error::new(
+                Kind::Registry,
+                format!("{}: bearer challenge without realm", self.registry),
+            )
+        })?;
+        let mut url = realm.clone();
+        let mut q = Vec::new();
+        if let Some(s) = params.get("service") {
+            q.push(format!("service={}", urlencode(s)));
+        }
+        let sc = params
+            .get("scope")
+            .cloned()
+            .unwrap_or_else(|| scope.to_string());
+        if !sc.is_empty() {
+            q.push(format!("scope={}", urlencode(&sc)));
+        }
+        if !q.is_empty() {
+            url.push(if url.contains('?') { '&' } else { '?' });
+            url.push_str(&q.join("&"));
+        }
+        let auth = match &self.credential {
+            Some(Credential::Token(t)) => Some(format!("Bearer {t}")),
+            _ => self.basic_header(),
+        };
+        let resp = self.retrying("GET", &url, &[], &[], auth.as_deref())?;
+        if resp.status == 401 || resp.status == 403 {
+            return Err(self.auth_error(resp.status));
+        }
+        if resp.status != 200 {
+            return Err(Error::new(
+                Kind::Registry,
+                format!("{}: token endpoint answered {}", self.registry, resp.status),
+            ));
+        }
+        let v: serde_json::Value = serde_json::from_slice(&resp.body).map_err(|_| {
+            Error::new(
+                Kind::Registry,
+                format!("{}: token endpoint returned invalid JSON", self.registry),
+            )
+        })?;
+        v.get("token")
+            .or_else(|| v.get("access_token"))
+            .and_then(|t| t.as_str())
+            .map(str::to_string)
+            .ok_or_else(|| {
+                Error::new(
+                    Kind::Registry,
+                    format!("{}: token endpoint returned no token", self.registry),
+                )
+            })
+    }
+
+    fn auth_error(&self, status: u16) -> Error {
+        let have = self.credential.is_some();
+        let msg = if have {
+            format!("{}: authentication failed ({status})", self.registry)
+        } else {
+            format!(
+                "{}: authentication required ({status}) and no credentials found",
+                self.registry
+            )
+        };
+        Error::new(Kind::Registry, msg).with_hint(format!(
+            "log in with `tracecat-chart registry login {}` (or `helm registry login`, `docker login`), or pass --username with --password-stdin",
+            self.registry
+        ))
+    }
+
+    /// One request with retries of transient failures.
+    fn retrying(
+        &self,
+        method: &str,
+        url: &str,
+        headers: &[(&str, String)],
+        body: &[u8],
+        auth: Option<&str>,
+    ) -> Result<Response> {
+        let start = Instant::now();
+        let budget = retry_budget();
+        let mut delay = Duration::from_millis(250);
+        loop {
+            let attempt = self.send_once(method, url, headers, body, auth);
+            let wait = match &attempt {
+                Ok(r) if transient(r.status) => {
+                    let after = r
+                        .header("Retry-After")
+                        .and_then(|s| s.trim().parse::<u64>().ok())
+                        .map(Duration::from_secs);
+                    Some(after.unwrap_or(delay).min(Duration::from_secs(30)))
+                }
+                Ok(_) => None,
+                Err(ureq::Error::Io(_))
+                | Err(ureq::Error::ConnectionFailed)
+                | Err(ureq::Error::Timeout(_))
+                | Err(ureq::Error::Protocol(_)) => Some(delay),
+                Err(_) => None,
+            };
+            match wait {
+                Some(w) if start.elapsed() + w < budget => {
+                    std::thread::sleep(w);
+                    delay = (delay * 2).min(Duration::from_secs(8));
+                }
+                _ => {
+                    return match attempt {
+                        Ok(r) => Ok(r),
+                        Err(e) => Err(self.transport_error(url, e)),
+                    }
+                }
+            }
+        }
+    }
+
+    fn transport_error(&self, url: &str, e: ureq::Error) -> Error {
+        let host = &self.registry;
+        let text = e.to_string();
+        let hint = if text.contains("InvalidContentType")
+            || text.contains("corrupt message")
+            || text.contains("HTTP response to HTTPS")
+        {
+            "the registry may be serving plain HTTP: pass --plain-http".to_string()
+        } else if text.to_lowercase().contains("certificate") || text.contains("UnknownIssuer") {
+            "the registry's certificate is not trusted: pass --ca-file with its CA, or --insecure-skip-tls-verify to skip the check".to_string()
+        } else {
+            format!("check that {host} is reachable and the address is right")
+        };
+        let path = url.split_once(host.as_str()).map(|(_, p)| p).unwrap_or(url);
+        Error::new(
+            Kind::Registry,
+            format!("{host}: request to {path} failed: {text}"),
+        )
+        .with_hint(hint)
+    }
+
+    /// A request that follows the registry's authentication challenge.
+    /// `scope` is the bearer scope, e.g. `repository:charts/x:pull`.
+    pub fn request(
+        &mut self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, String)],
+        body: &[u8],
+        scope: &str,
+    ) -> Result<Response> {
+        let url = self.url(path);
+        let cached = self.tokens.get(scope).map(|t| format!("Bearer {t}"));
+        let auth = cached.or_else(|| self.basic_header());
+        let resp = self.retrying(method, &url, headers, body, auth.as_deref())?;
+        if resp.status != 401 {
+            return Ok(resp);
+        }
+        let challenge = resp.header("WWW-Authenticate").unwrap_or_default();
+        let (scheme, params) = www_authenticate(&challenge);
+        let auth = match scheme.as_str() {
+            "bearer" => {
+                let token = self.fetch_token(&params, scope)?;
+                self.tokens.insert(scope.to_string(), token.clone());
+                format!("Bearer {token}")
+            }
+            _ => match self.basic_header() {
+                Some(b) => b,
+                None => return Err(self.auth_error(401)),
+            },
+        };
+        let resp = self.retrying(method, &url, headers, body, Some(&auth))?;
+        if resp.status == 401 {
+            return Err(self.auth_error(401));
+        }
+        Ok(resp)
+    }
+
+    pub fn registry(&self) -> &str {
+        &self.registry
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The registry's error message, if the body is an OCI error document.
+pub fn error_text(body: &[u8]) -> String {
+    serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| {
+            v.get("errors")?.as_array().map(|a| {
+                a.iter()
+                    .map(|e| {
+                        format!(
+                            "{}: {}",
+                            e.get("code").and_then(|c| c.as_str()).unwrap_or(""),
+                            e.get("message").and_then(|m| m.as_str()).unwrap_or("")
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            })
+        })
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_challenges() {
+        let (s, p) = www_authenticate(
+            r#"Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:a/b:pull""#,
+        );
+        assert_eq!(s, "bearer");
+        assert_eq!(p["realm"], "https://auth.docker.io/token");
+        assert_eq!(p["scope"], "repository:a/b:pull");
+        assert_eq!(
+            urlencode("repository:a/b:pull,push"),
+            "repository%3Aa%2Fb%3Apull%2Cpush"
+        );
+    }
+}
