@@ -75,7 +75,7 @@ pub fn lookup(host: &str, registry_config: Option<&str>) -> Option<Credential> {
     from_docker_style(std::io::BufReader::new(f), host)
 }
 
-fn read_json(path: &PathBuf) -> Result<serde_json::Map<String, serde_json::Value>> {
+fn read_json(path: &std::path::Path) -> Result<serde_json::Map<String, serde_json::Value>> {
     match std::fs::read_to_string(path) {
         Ok(t) if !t.trim().is_empty() => match serde_json::from_str::<serde_json::Value>(&t) {
             Ok(serde_json::Value::Object(m)) => Ok(m),
@@ -99,7 +99,7 @@ fn to_tab_json(v: &serde_json::Value) -> String {
     String::from_utf8(buf).expect("JSON is UTF-8")
 }
 
-fn write_config(path: &PathBuf, m: serde_json::Map<String, serde_json::Value>) -> Result<()> {
+fn write_config(path: &std::path::Path, m: serde_json::Map<String, serde_json::Value>) -> Result<()> {
     let text = to_tab_json(&serde_json::Value::Object(m));
     crate::cli::write_file_atomic(path, text.as_bytes(), 0o600)
 }
