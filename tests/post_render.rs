@@ -273,21 +273,6 @@ fn errors_name_the_document() {
     assert!(out.stdout.is_empty() || !stdout(&out).contains("kind: Deployment"));
 }
 
-fn peer(name: &str) -> std::path::PathBuf {
-    let dir = std::env::var("TRACECAT_PEERS")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|_| {
-            std::path::PathBuf::from(std::env::var("HOME").unwrap()).join(".local/peers")
-        });
-    let p = dir.join(name);
-    assert!(
-        p.exists(),
-        "{} not found: run ../shared/tools/get-peers.sh (or set TRACECAT_PEERS)",
-        p.display()
-    );
-    p
-}
-
 fn path_with_binary() -> String {
     let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_tracecat-chart"))
         .parent()

@@ -48,6 +48,21 @@ pub fn fixture(name: &str) -> String {
         .to_string()
 }
 
+/// A real peer installed by ../shared/tools/get-peers.sh (helm3, helm4,
+/// kubectl, docker-registry), from $TRACECAT_PEERS or ~/.local/peers.
+pub fn peer(name: &str) -> PathBuf {
+    let dir = std::env::var("TRACECAT_PEERS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(std::env::var("HOME").unwrap()).join(".local/peers"));
+    let p = dir.join(name);
+    assert!(
+        p.exists(),
+        "{} not found: run ../shared/tools/get-peers.sh (or set TRACECAT_PEERS)",
+        p.display()
+    );
+    p
+}
+
 /// A fresh temporary folder, removed when dropped.
 pub struct TempDir(pub PathBuf);
 
