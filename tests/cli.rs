@@ -241,6 +241,39 @@ fn release_name_and_kube_version_are_checked() {
 }
 
 #[test]
+fn name_template_sets_the_release_name_as_in_helm() {
+    let q = root()
+        .join("values/examples/quickstart.yaml")
+        .display()
+        .to_string();
+    let by_flag = run(&[
+        "template",
+        "--name-template",
+        "acme",
+        "--namespace",
+        "secops",
+        "-f",
+        &q,
+    ]);
+    assert!(by_flag.status.success(), "{}", stderr(&by_flag));
+    let positional = run(&["template", "acme", "-n", "secops", "-f", &q]);
+    assert_eq!(by_flag.stdout, positional.stdout);
+    assert!(stdout(&by_flag).contains("name: acme-tracecat-api"));
+    // With the flag, the one positional argument is the chart.
+    let out = run(&["template", "--name-template", "rel", &fixture("demo")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("# Source: demo/"));
+    let out = run(&["template", "--name-template", "a", "b", &fixture("demo")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("cannot set --name-template and also specify a name"));
+    let out = run(&["template", "--name-template", "{{ randAlpha 6 }}"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("templated release names are not supported"));
+    let out = run(&["template", "--name-template", "Upper"]);
+    assert!(stderr(&out).contains("invalid release name"));
+}
+
+#[test]
 fn show_and_completion_and_version() {
     let out = run(&["show", "values"]);
     assert!(stdout(&out).contains("uiImage:"));

@@ -299,10 +299,6 @@ const REFUSED_FLAGS: &[(&str, &str)] = &[
     ),
     ("-g", "give the release name as the first argument"),
     (
-        "--name-template",
-        "give the release name as the first argument",
-    ),
-    (
         "--description",
         "release metadata has no effect on rendering",
     ),

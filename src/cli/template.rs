@@ -14,6 +14,10 @@ pub struct TemplateArgs {
     /// a path is taken as the chart.
     #[arg(value_name = "ARGS")]
     pub args: Vec<String>,
+    /// Release name, as Helm's --name-template; the positional arguments are
+    /// then only [CHART]. Only literal names: Go template actions are refused.
+    #[arg(long = "name-template", value_name = "NAME")]
+    pub name_template: Option<String>,
     #[command(flatten)]
     pub values: ValuesFlags,
     #[command(flatten)]
@@ -63,8 +67,28 @@ fn looks_like_chart(s: &str) -> bool {
         || Path::new(s).exists()
 }
 
-/// Splits the positional arguments into release name and chart.
-pub fn name_and_chart(args: &[String]) -> Result<(String, Option<String>)> {
+/// Splits the positional arguments into release name and chart; with
+/// `--name-template` they hold only the chart, as in Helm.
+pub fn name_and_chart(
+    args: &[String],
+    name_template: Option<&str>,
+) -> Result<(String, Option<String>)> {
+    if let Some(name) = name_template {
+        if name.contains("{{") {
+            return Err(Error::usage(format!(
+                "--name-template {name:?}: templated release names are not supported"
+            ))
+            .with_hint("give a literal name, e.g. --name-template tracecat"));
+        }
+        return match args {
+            [] => Ok((name.to_string(), None)),
+            [chart] => Ok((name.to_string(), Some(chart.clone()))),
+            _ => Err(
+                Error::usage("cannot set --name-template and also specify a name")
+                    .with_hint("usage: tracecat-chart template --name-template NAME [CHART]"),
+            ),
+        };
+    }
     match args {
         [] => Ok(("tracecat".into(), None)),
         [one] if looks_like_chart(one) => Ok(("tracecat".into(), Some(one.clone()))),
@@ -109,7 +133,7 @@ pub fn write_atomic(path: &Path, data: &[u8], mode: u32) -> Result<()> {
 }
 
 pub fn run(a: TemplateArgs, _debug: bool) -> Result<i32> {
-    let (name, chart) = name_and_chart(&a.args)?;
+    let (name, chart) = name_and_chart(&a.args, a.name_template.as_deref())?;
     let req = Request {
         chart,
         values: a.values.sources(),

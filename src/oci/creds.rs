@@ -99,7 +99,10 @@ fn to_tab_json(v: &serde_json::Value) -> String {
     String::from_utf8(buf).expect("JSON is UTF-8")
 }
 
-fn write_config(path: &std::path::Path, m: serde_json::Map<String, serde_json::Value>) -> Result<()> {
+fn write_config(
+    path: &std::path::Path,
+    m: serde_json::Map<String, serde_json::Value>,
+) -> Result<()> {
     let text = to_tab_json(&serde_json::Value::Object(m));
     crate::cli::write_file_atomic(path, text.as_bytes(), 0o600)
 }
