@@ -60,11 +60,12 @@ pub fn parse_kube_version(s: &str) -> Result<String> {
 
 /// The chart and the user's values, before rendering.
 pub fn load_values(req: &Request) -> Result<(Chart, Map, Vec<String>, Origins)> {
-    let mut chart = chart::load_any(req.chart.as_deref(), req.version.as_deref(), &req.registry)?;
+    let (mut chart, pull_report) =
+        chart::load_any(req.chart.as_deref(), req.version.as_deref(), &req.registry)?;
     chart.check_dependencies()?;
     let mut origins = Origins::new();
     let user = values::user_values_with_origins(&req.values, &mut origins)?;
-    let mut warn = Warnings::default();
+    let mut warn = Warnings(pull_report);
     let vals = dependencies::compute_values(&mut chart, user, &mut warn)?;
     Ok((chart, vals, warn.0, origins))
 }

@@ -315,21 +315,19 @@ pub fn embedded() -> Result<Chart> {
 
 /// Loads CHART as given on the command line: a directory, a `.tgz`, an
 /// `oci://` reference (pulled through the local cache), or nothing for the
-/// embedded chart.
+/// embedded chart. Also returns what a pull has to tell the user.
 pub fn load_any(
     reference: Option<&str>,
     version: Option<&str>,
     registry: &crate::oci::client::Options,
-) -> Result<Chart> {
+) -> Result<(Chart, Vec<String>)> {
     match reference {
         Some(r) if r.starts_with("oci://") => {
             let pulled = crate::oci::pull(r, version, registry)?;
-            eprintln!("Pulled: {}", pulled.reference.display(&pulled.tag));
-            eprintln!("Digest: {}", pulled.manifest_digest);
             let files = archive::read_tgz(&pulled.archive, r)?;
-            Chart::from_files(files, r)
+            Ok((Chart::from_files(files, r)?, pulled.report()))
         }
-        other => load(other),
+        other => Ok((load(other)?, Vec::new())),
     }
 }
 

@@ -140,8 +140,9 @@ pub fn pull(a: PullArgs) -> Result<i32> {
         let path = dest.join(oci::archive_file_name(&pulled));
         super::write_file_atomic(&path, &pulled.archive, 0o644)?;
     }
-    eprintln!("Pulled: {}", pulled.reference.display(&pulled.tag));
-    eprintln!("Digest: {}", pulled.manifest_digest);
+    for line in pulled.report() {
+        eprintln!("{line}");
+    }
     Ok(0)
 }
 

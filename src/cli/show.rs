@@ -22,11 +22,14 @@ pub struct ShowArgs {
 }
 
 pub fn run(a: ShowArgs) -> Result<i32> {
-    let chart = crate::chart::load_any(
+    let (chart, pull_report) = crate::chart::load_any(
         a.chart.as_deref(),
         a.registry.version.as_deref(),
         &a.registry.options()?,
     )?;
+    for line in pull_report {
+        eprintln!("{line}");
+    }
     let text = match a.what {
         What::Chart => format!(
             "{}\n\n",

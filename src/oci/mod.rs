@@ -172,11 +172,8 @@ fn resolve_tag(c: &mut Client, r: &Reference, version: Option<&str>) -> Result<S
         return Ok(t.clone());
     }
     let want = version.unwrap_or("");
-    if !want.is_empty()
-        && crate::version::Version::parse(want).is_some()
-        && !want.contains(['^', '~', '*', '>', '<', '=', ' ', ',', '|'])
-        && !want.contains('x')
-    {
+    // Like Helm, anything that parses as a version is used as the tag as is.
+    if crate::version::Version::parse(want).is_some() {
         return Ok(version_to_tag(want));
     }
     let constraint_text = if want.is_empty() { "*" } else { want };
@@ -259,15 +256,37 @@ pub struct Pulled {
     pub tag: String,
     pub manifest_digest: String,
     pub reference: Reference,
+    /// Notes for the user (e.g. a deprecated media type), for stderr.
+    pub warnings: Vec<String>,
 }
 
-fn parse_manifest(body: &[u8]) -> Result<(String, Option<u64>, String, Option<u64>)> {
+impl Pulled {
+    /// The lines `helm pull` prints on stderr, after any warnings.
+    pub fn report(&self) -> Vec<String> {
+        let mut lines = self.warnings.clone();
+        lines.push(format!("Pulled: {}", self.reference.display(&self.tag)));
+        lines.push(format!("Digest: {}", self.manifest_digest));
+        lines
+    }
+}
+
+/// What a chart manifest points at.
+struct ChartManifest {
+    config: (String, Option<u64>),
+    layer: (String, Option<u64>),
+    legacy_media_type: bool,
+}
+
+fn parse_manifest(body: &[u8]) -> Result<ChartManifest> {
     let m: serde_json::Value = serde_json::from_slice(body)
         .map_err(|_| Error::new(Kind::Registry, "the manifest is not valid JSON"))?;
     let cfg = m
         .get("config")
         .ok_or_else(|| Error::new(Kind::Registry, "the manifest has no config"))?;
-    if cfg.get("mediaType").and_then(|t| t.as_str()) != Some(CONFIG_MEDIA_TYPE) {
+    fn media_type(v: &serde_json::Value) -> Option<&str> {
+        v.get("mediaType").and_then(|t| t.as_str())
+    }
+    if media_type(cfg) != Some(CONFIG_MEDIA_TYPE) {
         return Err(Error::new(
             Kind::Registry,
             format!("could not load config with mediatype {CONFIG_MEDIA_TYPE}"),
@@ -277,67 +296,78 @@ fn parse_manifest(body: &[u8]) -> Result<(String, Option<u64>, String, Option<u6
     let layers = m
         .get("layers")
         .and_then(|l| l.as_array())
-        .cloned()
+        .map(Vec::as_slice)
         .unwrap_or_default();
-    let layer = layers
-        .iter()
-        .find(|l| l.get("mediaType").and_then(|t| t.as_str()) == Some(CHART_MEDIA_TYPE))
-        .or_else(|| {
-            let legacy = layers.iter().find(|l| {
-                l.get("mediaType").and_then(|t| t.as_str()) == Some(LEGACY_CHART_MEDIA_TYPE)
-            });
-            if legacy.is_some() {
-                eprintln!("Warning: chart media type {LEGACY_CHART_MEDIA_TYPE} is deprecated");
+    let find = |t: &str| layers.iter().find(|l| media_type(l) == Some(t));
+    let (layer, legacy_media_type) = match find(CHART_MEDIA_TYPE) {
+        Some(l) => (l, false),
+        None => match find(LEGACY_CHART_MEDIA_TYPE) {
+            Some(l) => (l, true),
+            None => {
+                return Err(Error::new(
+                    Kind::Registry,
+                    format!("manifest does not contain a layer with mediatype {CHART_MEDIA_TYPE}"),
+                ))
             }
-            legacy
-        })
-        .ok_or_else(|| {
-            Error::new(
-                Kind::Registry,
-                format!("manifest does not contain a layer with mediatype {CHART_MEDIA_TYPE}"),
-            )
-        })?;
-    let d = |v: &serde_json::Value| v.get("digest").and_then(|d| d.as_str()).map(str::to_string);
-    let sz = |v: &serde_json::Value| v.get("size").and_then(|s| s.as_u64());
-    Ok((
-        d(cfg).ok_or_else(|| Error::new(Kind::Registry, "config without digest"))?,
-        sz(cfg),
-        d(layer).ok_or_else(|| Error::new(Kind::Registry, "layer without digest"))?,
-        sz(layer),
-    ))
+        },
+    };
+    let blob = |v: &serde_json::Value, what: &str| -> Result<(String, Option<u64>)> {
+        let digest = v
+            .get("digest")
+            .and_then(|d| d.as_str())
+            .ok_or_else(|| Error::new(Kind::Registry, format!("{what} without digest")))?;
+        Ok((digest.to_string(), v.get("size").and_then(|s| s.as_u64())))
+    };
+    Ok(ChartManifest {
+        config: blob(cfg, "config")?,
+        layer: blob(layer, "layer")?,
+        legacy_media_type,
+    })
+}
+
+fn manifest_warnings(m: &ChartManifest) -> Vec<String> {
+    if m.legacy_media_type {
+        vec![format!(
+            "Warning: chart media type {LEGACY_CHART_MEDIA_TYPE} is deprecated"
+        )]
+    } else {
+        Vec::new()
+    }
+}
+
+/// A pinned reference (digest, tag or exact version) whose manifest, config
+/// and archive are all in the cache: no network needed.
+fn pull_from_cache(r: &Reference, version: Option<&str>) -> Option<Pulled> {
+    let (tag, manifest_digest) = match &r.digest {
+        Some(d) => (d.clone(), d.clone()),
+        None => {
+            let tag = r.tag.clone().or_else(|| {
+                version
+                    .filter(|v| crate::version::Version::parse_strict(v).is_some())
+                    .map(version_to_tag)
+            })?;
+            let d = cache::get_ref(&r.registry, &r.repository, &tag)?;
+            (tag, d)
+        }
+    };
+    let m = parse_manifest(&cache::get_blob(&manifest_digest)?).ok()?;
+    cache::get_blob(&m.config.0)?;
+    let archive = cache::get_blob(&m.layer.0)?;
+    Some(Pulled {
+        archive,
+        tag,
+        manifest_digest,
+        reference: r.clone(),
+        warnings: manifest_warnings(&m),
+    })
 }
 
 /// Resolves and fetches a chart, verifying every digest and media type.
 /// With an exact version or digest already cached, no network is used.
 pub fn pull(target: &str, version: Option<&str>, opts: &Options) -> Result<Pulled> {
     let r = Reference::parse(target)?;
-    // Offline path: a pinned reference we have seen before.
-    let pinned = r.digest.clone().or_else(|| {
-        let tag = r.tag.clone().or_else(|| {
-            version
-                .filter(|v| crate::version::Version::parse_strict(v).is_some())
-                .map(version_to_tag)
-        })?;
-        cache::get_ref(&r.registry, &r.repository, &tag)
-    });
-    if let Some(md) = &pinned {
-        if let Some(body) = cache::get_blob(md) {
-            if let Ok((cd, _, ld, _)) = parse_manifest(&body) {
-                if let (Some(_), Some(archive)) = (cache::get_blob(&cd), cache::get_blob(&ld)) {
-                    let tag = r.digest.clone().unwrap_or_else(|| {
-                        r.tag
-                            .clone()
-                            .unwrap_or_else(|| version_to_tag(version.unwrap_or_default()))
-                    });
-                    return Ok(Pulled {
-                        archive,
-                        tag,
-                        manifest_digest: md.clone(),
-                        reference: r,
-                    });
-                }
-            }
-        }
+    if let Some(p) = pull_from_cache(&r, version) {
+        return Ok(p);
     }
     let mut c = Client::new(&r.registry, opts)?;
     let tag = match &r.digest {
@@ -367,11 +397,17 @@ pub fn pull(target: &str, version: Option<&str>, opts: &Options) -> Result<Pulle
             ));
         }
     }
-    let (cd, cs, ld, ls) = parse_manifest(&resp.body)?;
-    let config = fetch_blob(&mut c, &r.repository, &cd, cs, "config")?;
+    let m = parse_manifest(&resp.body)?;
+    let config = fetch_blob(&mut c, &r.repository, &m.config.0, m.config.1, "config")?;
     serde_json::from_slice::<serde_json::Value>(&config)
         .map_err(|_| Error::new(Kind::Registry, "the chart config is not valid JSON"))?;
-    let archive = fetch_blob(&mut c, &r.repository, &ld, ls, "chart archive")?;
+    let archive = fetch_blob(
+        &mut c,
+        &r.repository,
+        &m.layer.0,
+        m.layer.1,
+        "chart archive",
+    )?;
     cache::put_blob(&manifest_digest, &resp.body)?;
     if r.digest.is_none() {
         cache::put_ref(&r.registry, &r.repository, &tag, &manifest_digest)?;
@@ -381,6 +417,7 @@ pub fn pull(target: &str, version: Option<&str>, opts: &Options) -> Result<Pulle
         tag,
         manifest_digest,
         reference: r,
+        warnings: manifest_warnings(&m),
     })
 }
 
