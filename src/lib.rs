@@ -10,6 +10,7 @@ pub mod cli;
 pub mod diff;
 pub mod error;
 pub mod explain;
+pub mod fsutil;
 pub mod lint;
 pub mod oci;
 pub mod post_render;

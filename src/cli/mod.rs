@@ -382,11 +382,6 @@ pub fn run(args: Vec<String>) -> i32 {
     }
 }
 
-/// Writes a file atomically (temporary file, then rename) with a mode.
-pub fn write_file_atomic(path: &std::path::Path, data: &[u8], mode: u32) -> Result<()> {
-    template::write_atomic(path, data, mode)
-}
-
 /// Writes to stdout, treating a closed pipe as success.
 pub fn write_stdout(s: &str) -> Result<()> {
     use std::io::Write;

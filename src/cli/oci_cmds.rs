@@ -25,7 +25,7 @@ pub fn package(a: PackageArgs) -> Result<i32> {
             format!("{}: no such folder", a.destination),
         ));
     }
-    super::write_file_atomic(&path, &bytes, 0o644)?;
+    crate::fsutil::write_atomic(&path, &bytes, 0o644)?;
     super::write_stdout(&format!(
         "Successfully packaged chart and saved it to: {}\n",
         path.display()
@@ -138,7 +138,7 @@ pub fn pull(a: PullArgs) -> Result<i32> {
             );
         }
         let path = dest.join(oci::archive_file_name(&pulled));
-        super::write_file_atomic(&path, &pulled.archive, 0o644)?;
+        crate::fsutil::write_atomic(&path, &pulled.archive, 0o644)?;
     }
     for line in pulled.report() {
         eprintln!("{line}");

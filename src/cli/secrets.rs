@@ -80,7 +80,7 @@ fn generate(g: GenerateArgs) -> Result<i32> {
                 return Err(Error::new(Kind::Io, format!("{path} already exists"))
                     .with_hint("pass --force to replace it (the old secrets are lost)"));
             }
-            super::template::write_atomic(p, text.as_bytes(), 0o600)?;
+            crate::fsutil::write_atomic(p, text.as_bytes(), 0o600)?;
             eprintln!("wrote {path} (mode 0600)");
         }
     }

@@ -52,11 +52,17 @@ pub struct TemplateArgs {
     pub apply_phases: Option<String>,
     /// `hash`: suffix hook Job names with a content hash, so an upgrade
     /// creates a new Job instead of patching an immutable one.
-    #[arg(long = "job-name-suffix", value_name = "hash")]
-    pub job_name_suffix: Option<String>,
+    #[arg(long = "job-name-suffix", value_enum)]
+    pub job_name_suffix: Option<JobNameSuffix>,
     /// Set ttlSecondsAfterFinished on hook Jobs that do not set it.
     #[arg(long = "job-ttl", value_name = "SECONDS")]
     pub job_ttl: Option<i64>,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JobNameSuffix {
+    /// A hash of the Job's content.
+    Hash,
 }
 
 fn looks_like_chart(s: &str) -> bool {
@@ -102,36 +108,6 @@ pub fn name_and_chart(
     }
 }
 
-/// Writes a file atomically: a temporary file in the same folder, then rename.
-pub fn write_atomic(path: &Path, data: &[u8], mode: u32) -> Result<()> {
-    use std::io::Write;
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(&dir.display().to_string(), &e))?;
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}",
-        path.file_name()
-            .map(|f| f.to_string_lossy().into_owned())
-            .unwrap_or_default(),
-        std::process::id()
-    ));
-    let res = (|| -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            f.set_permissions(std::fs::Permissions::from_mode(mode))?;
-        }
-        f.write_all(data)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if let Err(e) = res {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(Error::io(&path.display().to_string(), &e));
-    }
-    Ok(())
-}
-
 pub fn run(a: TemplateArgs, _debug: bool) -> Result<i32> {
     let (name, chart) = name_and_chart(&a.args, a.name_template.as_deref())?;
     let req = Request {
@@ -147,15 +123,7 @@ pub fn run(a: TemplateArgs, _debug: bool) -> Result<i32> {
     for w in &rel.warnings {
         eprintln!("{w}");
     }
-    let hash_names = match a.job_name_suffix.as_deref() {
-        None => false,
-        Some("hash") => true,
-        Some(other) => {
-            return Err(Error::usage(format!(
-                "--job-name-suffix {other}: the only supported suffix is `hash`"
-            )))
-        }
-    };
+    let hash_names = a.job_name_suffix == Some(JobNameSuffix::Hash);
     if hash_names || a.job_ttl.is_some() {
         crate::render::phases::adjust_jobs(&mut rel.hooks, hash_names, a.job_ttl);
     }
@@ -230,7 +198,7 @@ fn write_output_dir(
         ));
     }
     for (rel, body) in &files {
-        write_atomic(&Path::new(dir).join(rel), body.as_bytes(), 0o644)?;
+        crate::fsutil::write_atomic(&Path::new(dir).join(rel), body.as_bytes(), 0o644)?;
     }
     super::write_stdout(&log)?;
     Ok(0)

@@ -54,7 +54,7 @@ pub fn put_blob(digest: &str, data: &[u8]) -> Result<()> {
     if p.exists() {
         return Ok(());
     }
-    crate::cli::write_file_atomic(&p, data, 0o644)
+    crate::fsutil::write_atomic(&p, data, 0o644)
 }
 
 pub fn get_ref(registry: &str, repository: &str, tag: &str) -> Option<String> {
@@ -65,6 +65,6 @@ pub fn get_ref(registry: &str, repository: &str, tag: &str) -> Option<String> {
 
 pub fn put_ref(registry: &str, repository: &str, tag: &str, digest: &str) -> Result<()> {
     let p = ref_path(registry, repository, tag);
-    crate::cli::write_file_atomic(&p, digest.as_bytes(), 0o644)
+    crate::fsutil::write_atomic(&p, digest.as_bytes(), 0o644)
         .map_err(|e| Error::new(e.kind, format!("cache: {}", e.message)))
 }

@@ -104,7 +104,7 @@ fn write_config(
     m: serde_json::Map<String, serde_json::Value>,
 ) -> Result<()> {
     let text = to_tab_json(&serde_json::Value::Object(m));
-    crate::cli::write_file_atomic(path, text.as_bytes(), 0o600)
+    crate::fsutil::write_atomic(path, text.as_bytes(), 0o600)
 }
 
 /// Stores a login in Helm's format (`auths.HOST.auth` = base64 user:password).

@@ -144,10 +144,10 @@ pub fn write(dir: &std::path::Path, phases: &[Phase], namespace: &str) -> Result
                 d.content.trim_end()
             ));
         }
-        crate::cli::write_file_atomic(&dir.join(&p.file), text.as_bytes(), 0o644)?;
+        crate::fsutil::write_atomic(&dir.join(&p.file), text.as_bytes(), 0o644)?;
         written.push(p.file.clone());
     }
-    crate::cli::write_file_atomic(
+    crate::fsutil::write_atomic(
         &dir.join("apply.sh"),
         apply_script(phases, namespace).as_bytes(),
         0o755,
