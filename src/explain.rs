@@ -137,13 +137,7 @@ pub fn explain(chart: &Chart, key: &str) -> Result<String> {
     if let Some(m) = node.get("minimum") {
         out.push_str(&format!("MINIMUM:     {m}\n"));
     }
-    let default = Value::Map(chart.values.clone());
-    let default = if key.is_empty() {
-        None
-    } else {
-        default.path(key).cloned()
-    };
-    if let Some(d) = &default {
+    if let Some(d) = crate::values::map_path(&chart.values, key) {
         if !matches!(d, Value::Map(_)) {
             let text = yamlout::to_yaml(d);
             out.push_str(&format!(

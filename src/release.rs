@@ -78,7 +78,7 @@ fn validate_tree(
     out: &mut Vec<(String, schema::Violation)>,
 ) -> Result<()> {
     if let Some(s) = &chart.schema {
-        let violations = schema::validate(s, &Value::Map(vals.clone()))
+        let violations = schema::validate(s, vals)
             .map_err(|e| Error::new(Kind::Parse, format!("{}: {e}", chart.name())))?;
         for mut v in violations {
             let full = if prefix.is_empty() {

@@ -4,7 +4,7 @@
 use super::Chart;
 use crate::error::{Error, Kind, Result};
 use crate::values::merge::{self, Warnings};
-use crate::values::{Map, Value};
+use crate::values::{map_path, Map, Value};
 
 fn concat(prefix: &str, key: &str) -> String {
     if prefix.is_empty() {
@@ -93,10 +93,7 @@ pub fn process_enabled(
     }
     chart.dependencies = kept.iter().map(|(c, _)| c.clone()).collect();
     let cvals = coalesce(chart, parent_vals.clone(), "", warn)?;
-    // Wrapped once so condition paths can be walked without copying.
-    let cvals_value = Value::Map(cvals);
-    let cvals = cvals_value.as_map().expect("just wrapped");
-    let tags = cvals.get("tags").and_then(Value::as_map).cloned();
+    let tags = cvals.get("tags").and_then(Value::as_map);
     let mut enabled_deps = Vec::new();
     for (c, decl) in kept {
         let mut enabled = true;
@@ -124,7 +121,7 @@ pub fn process_enabled(
                     continue;
                 }
                 let full = format!("{path}{cond}");
-                match cvals_value.path(&full) {
+                match map_path(&cvals, &full) {
                     Some(Value::Bool(b)) => {
                         enabled = *b;
                         break;
@@ -143,7 +140,7 @@ pub fn process_enabled(
     }
     for c in enabled_deps.iter_mut() {
         let sub_path = format!("{path}{}.", c.name());
-        process_enabled(c, cvals, &sub_path, warn)?;
+        process_enabled(c, &cvals, &sub_path, warn)?;
     }
     chart.dependencies = enabled_deps;
     Ok(())

@@ -2,7 +2,7 @@
 
 use crate::error::{Error, Kind, Result};
 use crate::secrets::{self, Format};
-use clap::{Args, Subcommand, ValueEnum};
+use clap::{Args, Subcommand};
 use std::path::Path;
 
 #[derive(Args, Debug)]
@@ -19,23 +19,10 @@ pub enum SecretsCommand {
     Check(CheckArgs),
 }
 
-#[derive(ValueEnum, Clone, Copy, Debug, Default)]
-pub enum FormatArg {
-    /// A Kubernetes Secret manifest.
-    #[default]
-    Secret,
-    /// KEY=value lines (TRACECAT_* names, for ${VAR} substitution).
-    Env,
-    /// The JSON document AWS Secrets Manager holds for External Secrets.
-    Json,
-    /// A secrets.create.tracecat values block.
-    Values,
-}
-
 #[derive(Args, Debug)]
 pub struct GenerateArgs {
     #[arg(long, value_enum, default_value_t)]
-    pub format: FormatArg,
+    pub format: Format,
     /// Secret name (manifest and values formats).
     #[arg(long, default_value = "tracecat-secrets")]
     pub name: String,
@@ -64,14 +51,8 @@ pub fn run(a: SecretsArgs) -> Result<i32> {
 }
 
 fn generate(g: GenerateArgs) -> Result<i32> {
-    let fmt = match g.format {
-        FormatArg::Secret => Format::Secret,
-        FormatArg::Env => Format::Env,
-        FormatArg::Json => Format::Json,
-        FormatArg::Values => Format::Values,
-    };
     let s = secrets::generate()?;
-    let text = secrets::format(&s, fmt, &g.name, g.namespace.as_deref());
+    let text = secrets::format(&s, g.format, &g.name, g.namespace.as_deref());
     match g.output {
         None => super::write_stdout(&text)?,
         Some(path) => {

@@ -149,9 +149,9 @@ fn is_placeholder(s: &str) -> bool {
 
 /// Tracecat deployment checks on the computed values and rendered objects.
 fn deployment_checks(vals: &Map, objects: &[&Manifest], out: &mut Vec<Finding>) {
-    let v = Value::Map(vals.clone());
-    let truthy = |p: &str| v.path(p).is_some_and(Value::truthy);
-    let text = |p: &str| v.path(p).map(|x| x.to_string()).unwrap_or_default();
+    let at = |p: &str| crate::values::map_path(vals, p);
+    let truthy = |p: &str| at(p).is_some_and(Value::truthy);
+    let text = |p: &str| at(p).map(|x| x.to_string()).unwrap_or_default();
     if truthy("ingress.enabled") && truthy("virtualService.enabled") {
         out.push(Finding {
             hint: Some("set ingress.enabled=false when routing through Istio".into()),

@@ -40,27 +40,21 @@ impl Overlay {
     /// From the user's values (not the chart's defaults: a post-renderer
     /// changes only what it is asked to).
     pub fn from_values(v: &Map) -> Result<Overlay, String> {
-        let root = Value::Map(v.clone());
-        let pr = root
-            .path("postRender")
-            .cloned()
-            .unwrap_or(Value::Map(Map::new()));
+        let at = |p: &str| crate::values::map_path(v, p);
+        let empty = Value::Map(Map::new());
+        let pr = at("postRender").unwrap_or(&empty);
         let mut o = Overlay {
-            architecture: root
-                .path("scheduling.architecture")
+            architecture: at("scheduling.architecture")
                 .map(|a| a.to_string())
                 .filter(|a| !a.is_empty()),
-            node_selector: map_of(root.path("scheduling.nodeSelector")),
-            tolerations: match root.path("scheduling.tolerations") {
+            node_selector: map_of(at("scheduling.nodeSelector")),
+            tolerations: match at("scheduling.tolerations") {
                 Some(Value::List(l)) => l.clone(),
                 _ => Vec::new(),
             },
-            affinity: root
-                .path("scheduling.affinity")
-                .filter(|a| a.truthy())
-                .cloned(),
+            affinity: at("scheduling.affinity").filter(|a| a.truthy()).cloned(),
             common_labels: map_of(pr.path("commonLabels")),
-            pod_annotations: map_of(root.path("podAnnotations")),
+            pod_annotations: map_of(at("podAnnotations")),
             default_resources: pr.path("defaultResources").is_some_and(Value::truthy),
             ..Default::default()
         };

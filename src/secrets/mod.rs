@@ -13,15 +13,14 @@ pub const KEYS: [&str; 4] = [
     "userAuthSecret",
 ];
 
-/// Environment-variable names used by `--format env` (and accepted by `check`).
-pub fn env_name(key: &str) -> &'static str {
-    match key {
-        "dbEncryptionKey" => "TRACECAT_DB_ENCRYPTION_KEY",
-        "serviceKey" => "TRACECAT_SERVICE_KEY",
-        "signingSecret" => "TRACECAT_SIGNING_SECRET",
-        _ => "TRACECAT_USER_AUTH_SECRET",
-    }
-}
+/// Environment-variable names used by `--format env` (and accepted by
+/// `check`), in the order of [`KEYS`].
+pub const ENV_NAMES: [&str; 4] = [
+    "TRACECAT_DB_ENCRYPTION_KEY",
+    "TRACECAT_SERVICE_KEY",
+    "TRACECAT_SIGNING_SECRET",
+    "TRACECAT_USER_AUTH_SECRET",
+];
 
 /// Freshly generated secrets. Debug output never shows the values.
 pub struct CoreSecrets {
@@ -59,11 +58,16 @@ pub fn generate() -> Result<CoreSecrets> {
     })
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Format {
+    /// A Kubernetes Secret manifest.
+    #[default]
     Secret,
+    /// KEY=value lines (TRACECAT_* names, for ${VAR} substitution).
     Env,
+    /// The JSON document AWS Secrets Manager holds for External Secrets.
     Json,
+    /// A secrets.create.tracecat values block.
     Values,
 }
 
@@ -85,7 +89,8 @@ pub fn format(s: &CoreSecrets, fmt: Format, name: &str, namespace: Option<&str>)
         Format::Env => s
             .values
             .iter()
-            .map(|(k, v)| format!("{}={v}\n", env_name(k)))
+            .zip(ENV_NAMES)
+            .map(|((_, v), env)| format!("{env}={v}\n"))
             .collect(),
         Format::Json => {
             let m: serde_json::Map<String, serde_json::Value> = s
@@ -225,8 +230,9 @@ pub fn parse_any(text: &str) -> Result<Vec<(String, String)>> {
 /// Checks every key: present and in its format.
 pub fn check(entries: &[(String, String)]) -> Vec<KeyReport> {
     KEYS.iter()
-        .map(|&key| {
-            let found = entries.iter().find(|(k, _)| k == key || k == env_name(key));
+        .zip(ENV_NAMES)
+        .map(|(&key, env)| {
+            let found = entries.iter().find(|(k, _)| k == key || k == env);
             KeyReport {
                 key,
                 problem: match found {

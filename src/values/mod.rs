@@ -10,7 +10,7 @@ pub mod set;
 pub mod yaml;
 pub mod yamlout;
 
-pub use model::{Map, Value};
+pub use model::{map_path, Map, Value};
 
 use crate::error::{Error, Kind, Result};
 

@@ -8,6 +8,17 @@ use std::fmt;
 /// consumer (templates' `range`, `toYaml`, `toJson`) sees them sorted.
 pub type Map = BTreeMap<String, Value>;
 
+/// [`Value::path`] from a map, without wrapping (and copying) it into a
+/// `Value` first. An empty path finds nothing.
+pub fn map_path<'a>(m: &'a Map, path: &str) -> Option<&'a Value> {
+    let mut parts = path.split('.').filter(|p| !p.is_empty());
+    let mut cur = m.get(parts.next()?)?;
+    for part in parts {
+        cur = cur.as_map()?.get(part)?;
+    }
+    Some(cur)
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     Null,

@@ -1,7 +1,7 @@
 //! `values.schema.json` validation, run on the final merged values of each
 //! chart as Helm does, with each violation reported by values path.
 
-use super::model::Value;
+use super::model::{Map, Value};
 use jsonschema::error::ValidationErrorKind;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -103,12 +103,17 @@ fn properties_at<'s>(schema: &'s serde_json::Value, schema_path: &str) -> Vec<&'
 
 /// Validates values against a schema document. Errors in the schema itself
 /// come back as Err.
-pub fn validate(schema_text: &str, values: &Value) -> Result<Vec<Violation>, String> {
+pub fn validate(schema_text: &str, values: &Map) -> Result<Vec<Violation>, String> {
     let schema: serde_json::Value = serde_json::from_str(schema_text)
         .map_err(|e| format!("values.schema.json is not valid JSON: {e}"))?;
     let validator = jsonschema::validator_for(&schema)
         .map_err(|e| format!("values.schema.json is invalid: {e}"))?;
-    let instance = to_serde(values);
+    let instance = serde_json::Value::Object(
+        values
+            .iter()
+            .map(|(k, v)| (k.clone(), to_serde(v)))
+            .collect(),
+    );
     let mut out = Vec::new();
     for err in validator.iter_errors(&instance) {
         let path = pointer_to_path(err.instance_path().as_str());
@@ -171,7 +176,7 @@ mod tests {
     fn reports_paths_and_typos() {
         let schema = r#"{"type":"object","properties":{"replicas":{"type":"integer","minimum":1},
             "image":{"type":"object","additionalProperties":false,"properties":{"tag":{"type":"string"}}}}}"#;
-        let v = Value::Map(parse_values("replicas: 0\nimage: {tga: x}\n", None).unwrap());
+        let v = parse_values("replicas: 0\nimage: {tga: x}\n", None).unwrap();
         let errs = validate(schema, &v).unwrap();
         assert!(errs.iter().any(|e| e.path == "replicas"));
         let typo = errs.iter().find(|e| e.path == "image.tga").unwrap();
@@ -181,7 +186,7 @@ mod tests {
     #[test]
     fn integral_floats_are_integers() {
         let schema = r#"{"properties":{"n":{"type":"integer"}}}"#;
-        let v = Value::Map(parse_values("n: 3\n", None).unwrap());
+        let v = parse_values("n: 3\n", None).unwrap();
         assert!(validate(schema, &v).unwrap().is_empty());
     }
 
