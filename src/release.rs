@@ -33,10 +33,11 @@ pub struct Release {
 
 /// Helm's release-name rule.
 pub fn validate_release_name(name: &str) -> Result<()> {
-    let re =
+    static RE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
         regex::Regex::new(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-            .expect("static regex");
-    if name.len() > 53 || !re.is_match(name) {
+            .expect("static regex")
+    });
+    if name.len() > 53 || !RE.is_match(name) {
         return Err(Error::usage(format!(
             "release name check failed: release name {name:?}: invalid release name, must match regex ^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$ and the length must not be longer than 53"
         ))
@@ -58,22 +59,36 @@ pub fn parse_kube_version(s: &str) -> Result<String> {
     }
 }
 
+/// The chart and its computed values, before rendering.
+pub struct Loaded {
+    pub chart: Chart,
+    pub values: Map,
+    /// Warnings and notes for stderr.
+    pub warnings: Vec<String>,
+    /// Where each user-set values path came from (file and line).
+    pub origins: Origins,
+}
+
 /// The chart and the user's values, before rendering.
-pub fn load_values(req: &Request) -> Result<(Chart, Map, Vec<String>, Origins)> {
+pub fn load_values(req: &Request) -> Result<Loaded> {
     let (mut chart, pull_report) =
         chart::load_any(req.chart.as_deref(), req.version.as_deref(), &req.registry)?;
     chart.check_dependencies()?;
     let mut origins = Origins::new();
     let user = values::user_values_with_origins(&req.values, &mut origins)?;
     let mut warn = Warnings(pull_report);
-    let vals = dependencies::compute_values(&mut chart, user, &mut warn)?;
-    Ok((chart, vals, warn.0, origins))
+    let values = dependencies::compute_values(&mut chart, user, &mut warn)?;
+    Ok(Loaded {
+        chart,
+        values,
+        warnings: warn.0,
+        origins,
+    })
 }
 
-fn validate_tree(
+fn violations_in(
     chart: &Chart,
     vals: &Map,
-    origins: &Origins,
     prefix: &str,
     out: &mut Vec<(String, schema::Violation)>,
 ) -> Result<()> {
@@ -81,67 +96,65 @@ fn validate_tree(
         let violations = schema::validate(s, vals)
             .map_err(|e| Error::new(Kind::Parse, format!("{}: {e}", chart.name())))?;
         for mut v in violations {
-            let full = if prefix.is_empty() {
-                v.path.clone()
-            } else if v.path.is_empty() {
-                prefix.to_string()
-            } else {
-                format!("{prefix}.{}", v.path)
+            v.path = match (prefix.is_empty(), v.path.is_empty()) {
+                (true, _) => v.path,
+                (false, true) => prefix.to_string(),
+                (false, false) => format!("{prefix}.{}", v.path),
             };
-            if let Some((file, line, _)) = origins.get(&full) {
-                v.message = format!("{} ({file}:{line})", v.message);
-            }
-            v.path = full;
             out.push((chart.name(), v));
         }
     }
+    let empty = Map::new();
     for d in &chart.dependencies {
         let sv = vals
             .get(&d.name())
             .and_then(Value::as_map)
-            .cloned()
-            .unwrap_or_default();
+            .unwrap_or(&empty);
         let p = if prefix.is_empty() {
             d.name()
         } else {
             format!("{prefix}.{}", d.name())
         };
-        validate_tree(d, &sv, origins, &p, out)?;
+        violations_in(d, sv, &p, out)?;
     }
     Ok(())
 }
 
-/// Checks values against every chart's `values.schema.json`.
-pub fn validate_schema(chart: &Chart, vals: &Map, origins: &Origins) -> Result<()> {
+/// Every chart's `values.schema.json` violations, as (chart name,
+/// violation with the full values path).
+pub fn schema_violations(chart: &Chart, vals: &Map) -> Result<Vec<(String, schema::Violation)>> {
     let mut out = Vec::new();
-    validate_tree(chart, vals, origins, "", &mut out)?;
+    violations_in(chart, vals, "", &mut out)?;
+    Ok(out)
+}
+
+/// Checks values against every chart's `values.schema.json`; the error
+/// lists every violation, with the file and line that set it where known.
+pub fn validate_schema(chart: &Chart, vals: &Map, origins: &Origins) -> Result<()> {
+    let out = schema_violations(chart, vals)?;
     if out.is_empty() {
         return Ok(());
     }
     let mut msg = String::from(
         "values don't meet the specifications of the schema(s) in the following chart(s):",
     );
-    let mut last = String::new();
-    let mut hints = Vec::new();
+    let mut last = "";
     for (c, v) in &out {
-        if *c != last {
+        if c != last {
             msg.push_str(&format!("\n{c}:"));
-            last = c.clone();
+            last = c;
         }
-        let p = if v.path.is_empty() {
-            "(root)".to_string()
-        } else {
-            v.path.clone()
-        };
+        let p = if v.path.is_empty() { "(root)" } else { &v.path };
         msg.push_str(&format!("\n- {p}: {}", v.message));
+        if let Some((file, line, _)) = origins.get(&v.path) {
+            msg.push_str(&format!(" ({file}:{line})"));
+        }
         if let Some(h) = &v.hint {
             msg.push_str(&format!(" ({h})"));
-            hints.push(h.clone());
         }
     }
-    let first = out[0].1.path.clone();
     Err(Error::new(Kind::Values, msg)
-        .with_path(first)
+        .with_path(out[0].1.path.clone())
         .with_hint("fix the values listed above (defaults and comments: `tracecat-chart show values`); --skip-schema-validation turns this check off"))
 }
 
@@ -188,7 +201,17 @@ pub fn expand_env(vals: &mut Map, lookup: &dyn Fn(&str) -> Option<String>) -> Re
 /// Renders a release.
 pub fn template(req: &Request) -> Result<Release> {
     validate_release_name(&req.render.release_name)?;
-    let (chart, mut vals, mut warnings, origins) = load_values(req)?;
+    render_loaded(req, load_values(req)?)
+}
+
+/// Renders a release from a chart and values already loaded for `req`.
+pub fn render_loaded(req: &Request, loaded: Loaded) -> Result<Release> {
+    let Loaded {
+        chart,
+        values: mut vals,
+        mut warnings,
+        origins,
+    } = loaded;
     if req.expand_env {
         expand_env(&mut vals, &|name| std::env::var(name).ok())?;
     }

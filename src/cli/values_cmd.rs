@@ -41,14 +41,14 @@ pub fn run(a: ValuesArgs) -> Result<i32> {
         version: a.registry.version.clone(),
         registry: a.registry.options()?,
     };
-    let (chart, vals, warnings, origins) = load_values(&req)?;
-    for w in &warnings {
+    let loaded = load_values(&req)?;
+    for w in &loaded.warnings {
         eprintln!("{w}");
     }
     if !req.skip_schema_validation {
-        validate_schema(&chart, &vals, &origins)?;
+        validate_schema(&loaded.chart, &loaded.values, &loaded.origins)?;
     }
-    let v = Value::Map(vals);
+    let v = Value::Map(loaded.values);
     let text = match a.output {
         Format::Yaml => yamlout::to_yaml_document(&v),
         Format::Json => {

@@ -4,8 +4,10 @@
 //! and label rules the API server applies.
 
 use crate::values::{schema::to_serde, Value};
+use regex::Regex;
 use std::collections::HashMap;
 use std::io::Read;
+use std::sync::LazyLock;
 
 pub const MIN_MINOR: u64 = 27;
 pub const MAX_MINOR: u64 = 35;
@@ -43,9 +45,14 @@ impl Schemas {
     pub fn for_minor(minor: u64) -> Option<Schemas> {
         let data = K8S.iter().find(|(m, _)| *m == minor)?.1;
         let mut bundle = gunzip_json(data);
-        let kinds = bundle.get_mut("kinds")?.as_object_mut()?.clone();
-        let defs = bundle.get("defs")?.clone();
-        let crds = gunzip_json(CRDS).as_object()?.clone();
+        let kinds = match bundle.get_mut("kinds")?.take() {
+            serde_json::Value::Object(m) => m,
+            _ => return None,
+        };
+        let defs = bundle.get_mut("defs")?.take();
+        let serde_json::Value::Object(crds) = gunzip_json(CRDS) else {
+            return None;
+        };
         Some(Schemas {
             kinds,
             defs,
@@ -90,21 +97,26 @@ impl Schemas {
     }
 }
 
+static DNS1123_SUBDOMAIN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+        .expect("static regex")
+});
+static DNS1035_LABEL: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[a-z]([-a-z0-9]*[a-z0-9])?$").expect("static regex"));
+static LABEL_VALUE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$").expect("static regex")
+});
+
 fn dns1123_subdomain(s: &str) -> bool {
-    let re =
-        regex::Regex::new(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-            .expect("static");
-    s.len() <= 253 && re.is_match(s)
+    s.len() <= 253 && DNS1123_SUBDOMAIN.is_match(s)
 }
 
 fn dns1035_label(s: &str) -> bool {
-    let re = regex::Regex::new(r"^[a-z]([-a-z0-9]*[a-z0-9])?$").expect("static");
-    s.len() <= 63 && re.is_match(s)
+    s.len() <= 63 && DNS1035_LABEL.is_match(s)
 }
 
 fn label_value(s: &str) -> bool {
-    let re = regex::Regex::new(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$").expect("static");
-    s.len() <= 63 && re.is_match(s)
+    s.len() <= 63 && LABEL_VALUE.is_match(s)
 }
 
 fn qualified_name(s: &str) -> bool {

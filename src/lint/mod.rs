@@ -10,6 +10,7 @@ use crate::error::{Error, Kind, Result};
 use crate::release::{self, Request};
 use crate::render::output::Manifest;
 use crate::values::{Map, Value};
+use std::sync::LazyLock;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {
@@ -142,9 +143,10 @@ fn kind_name(m: &Manifest) -> String {
 }
 
 fn is_placeholder(s: &str) -> bool {
-    regex::Regex::new(r"^\$\{[A-Za-z_][A-Za-z0-9_]*\}$")
-        .expect("static")
-        .is_match(s)
+    static RE: LazyLock<regex::Regex> = LazyLock::new(|| {
+        regex::Regex::new(r"^\$\{[A-Za-z_][A-Za-z0-9_]*\}$").expect("static regex")
+    });
+    RE.is_match(s)
 }
 
 /// Tracecat deployment checks on the computed values and rendered objects.
@@ -302,24 +304,33 @@ pub fn lint(req: &Request, opts: &Options) -> Result<Vec<Finding>> {
             kube::MAX_MINOR
         )));
     }
-    let (chart, vals, _warnings, origins) = release::load_values(req)?;
-    if let Err(e) = release::validate_schema(&chart, &vals, &origins) {
-        for line in e.message.lines().filter_map(|l| l.strip_prefix("- ")) {
-            let (path, msg) = line.split_once(": ").unwrap_or(("", line));
-            let (file, ln) = origins
-                .get(path)
-                .map(|(f, l, _)| (Some(f.clone()), Some(*l)))
-                .unwrap_or((None, None));
-            out.push(Finding {
-                file,
-                line: ln,
-                ..f(Severity::Error, "values-schema", path, msg)
-            });
-        }
+    let loaded = release::load_values(req)?;
+    for (_, v) in release::schema_violations(&loaded.chart, &loaded.values)? {
+        let (file, line) = match loaded.origins.get(&v.path) {
+            Some((f, l, _)) => (Some(f.clone()), Some(*l)),
+            None => (None, None),
+        };
+        out.push(Finding {
+            file,
+            line,
+            hint: v.hint,
+            ..f(
+                Severity::Error,
+                "values-schema",
+                if v.path.is_empty() {
+                    "(root)".into()
+                } else {
+                    v.path
+                },
+                v.message,
+            )
+        });
     }
+    // Values are kept for the deployment checks should the render fail.
+    let vals = loaded.values.clone();
     let mut render_req = req.clone();
     render_req.skip_schema_validation = true;
-    let rel = match release::template(&render_req) {
+    let rel = match release::render_loaded(&render_req, loaded) {
         Ok(r) => r,
         Err(e) => {
             out.push(Finding {
