@@ -4,7 +4,6 @@ use super::ReleaseFlags;
 use crate::diff;
 use crate::error::{Error, Kind, Result};
 use crate::release::{self, Request};
-use crate::render::output::{self, OutputOptions};
 use crate::values::{Sources, Value};
 use clap::{Args, ValueEnum};
 use std::collections::BTreeMap;
@@ -94,8 +93,12 @@ fn render_side(
         ..Default::default()
     };
     let rel = release::template(&req)?;
-    let docs = output::arrange(&[], &rel.manifests, &rel.hooks, &OutputOptions::default());
-    diff::objects(&output::format_stream(&docs), "render")
+    let mut objects = BTreeMap::new();
+    diff::add_objects(
+        &mut objects,
+        rel.manifests.into_iter().chain(rel.hooks).map(|m| m.doc),
+    );
+    Ok(objects)
 }
 
 pub fn run(a: DiffArgs) -> Result<i32> {

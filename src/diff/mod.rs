@@ -3,6 +3,7 @@
 //! removed hooks). Secret data is never shown, only which keys changed.
 
 use crate::values::{yaml, yamlout, Map, Value};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// (apiVersion, kind, namespace, name)
@@ -37,12 +38,21 @@ pub fn objects(text: &str, origin: &str) -> crate::Result<BTreeMap<Key, Value>> 
         .at(e.line, e.col)
     })?;
     let mut out = BTreeMap::new();
-    for d in docs {
-        if let Value::List(items) = d.path("items").cloned().unwrap_or(Value::Null) {
-            if d.path("kind")
-                .and_then(Value::as_str)
-                .is_some_and(|k| k.ends_with("List"))
-            {
+    add_objects(&mut out, docs);
+    Ok(out)
+}
+
+/// Adds parsed documents by key, unpacking `kind: *List` documents into
+/// their items; documents that are not objects are skipped.
+pub fn add_objects(out: &mut BTreeMap<Key, Value>, docs: impl IntoIterator<Item = Value>) {
+    for mut d in docs {
+        let is_list = d
+            .path("kind")
+            .and_then(Value::as_str)
+            .is_some_and(|k| k.ends_with("List"))
+            && matches!(d.path("items"), Some(Value::List(_)));
+        if is_list {
+            if let Some(Value::List(items)) = d.as_map_mut().and_then(|m| m.remove("items")) {
                 for it in items {
                     out.insert(key_of(&it), it);
                 }
@@ -53,7 +63,6 @@ pub fn objects(text: &str, origin: &str) -> crate::Result<BTreeMap<Key, Value>> 
             out.insert(key_of(&d), d);
         }
     }
-    Ok(out)
 }
 
 fn is_secret(k: &Key) -> bool {
@@ -165,10 +174,11 @@ pub fn diff(old: &BTreeMap<Key, Value>, new: &BTreeMap<Key, Value>) -> Report {
             None => r.changes.push(Change::Added(k.clone())),
             Some(ov) if ov != nv => {
                 let (a, b) = if is_secret(k) {
-                    (redact(ov), redact(nv))
+                    (Cow::Owned(redact(ov)), Cow::Owned(redact(nv)))
                 } else {
-                    (ov.clone(), nv.clone())
+                    (Cow::Borrowed(ov), Cow::Borrowed(nv))
                 };
+                let label = format!("{}/{}", k.1, k.3);
                 let secret_keys = if is_secret(k) {
                     let (sa, sb) = (secret_values(ov), secret_values(nv));
                     sa.keys()
@@ -181,14 +191,13 @@ pub fn diff(old: &BTreeMap<Key, Value>, new: &BTreeMap<Key, Value>) -> Report {
                 } else {
                     Vec::new()
                 };
-                let diff = unified(&text_of(&a), &text_of(&b), &format!("{}/{}", k.1, k.3));
+                let diff = unified(&text_of(&a), &text_of(&b), &label);
                 r.changes.push(Change::Changed {
                     key: k.clone(),
                     diff,
                     secret_keys,
                 });
                 // Upgrade safety: fields the API server will not change in place.
-                let label = format!("{}/{}", k.1, k.3);
                 let changed = |p: &str| ov.path(p) != nv.path(p);
                 match k.1.as_str() {
                     "Deployment" | "StatefulSet" | "DaemonSet" if changed("spec.selector") => r.findings.push(Finding {
