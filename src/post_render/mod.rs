@@ -80,13 +80,11 @@ fn process(text: &str, index: usize, overlay: &Overlay) -> Result<Option<String>
             any
         }
         Value::Map(_) => {
-            let before = doc.clone();
-            overlay.apply(&mut doc).map_err(|e| {
-                Error::new(
-                    Kind::Values,
-                    format!("{}: {e}", describe(index, Some(&before))),
-                )
-            })?
+            // Named before the overlay changes it.
+            let what = describe(index, Some(&doc));
+            overlay
+                .apply(&mut doc)
+                .map_err(|e| Error::new(Kind::Values, format!("{what}: {e}")))?
         }
         Value::Null => return Ok(None),
         _ => {

@@ -3,7 +3,7 @@
 //! resources, then the user's patches.
 
 use super::patch::Patch;
-use crate::values::{yaml, Map, Value};
+use crate::values::{Map, Value};
 
 #[derive(Debug, Default, Clone)]
 pub struct Overlay {
@@ -16,21 +16,39 @@ pub struct Overlay {
     pub image_pull_secrets: Vec<String>,
     /// (from prefix, to prefix), longest first.
     pub registry_rewrite: Vec<(String, String)>,
-    pub default_resources: bool,
+    /// With `postRender.defaultResources`: resources by
+    /// `app.kubernetes.io/component`, for containers that set none.
+    pub default_resources: Map,
     pub patches: Vec<Patch>,
 }
 
-/// The resource table: requests and limits per component label.
-const RESOURCE_TABLE: &str = "
-ui: {requests: {cpu: 500m, memory: 512Mi}, limits: {cpu: 500m, memory: 1024Mi}}
-api: {requests: {cpu: 2000m, memory: 4096Mi}, limits: {cpu: 2000m, memory: 4096Mi}}
-worker: {requests: {cpu: 2000m, memory: 2048Mi}, limits: {cpu: 2000m, memory: 2048Mi}}
-executor: {requests: {cpu: 4000m, memory: 8192Mi}, limits: {cpu: 4000m, memory: 8192Mi}}
-agent-executor: {requests: {cpu: 2000m, memory: 4096Mi}, limits: {cpu: 4000m, memory: 16384Mi}}
-agent-worker: {requests: {cpu: 2000m, memory: 2048Mi}, limits: {cpu: 2000m, memory: 2048Mi}}
-litellm: {requests: {cpu: 4000m, memory: 8192Mi}, limits: {cpu: 4000m, memory: 8192Mi}}
-mcp: {requests: {cpu: 1000m, memory: 1024Mi}, limits: {cpu: 1000m, memory: 1024Mi}}
-";
+/// Components of the resource table: (component label, values key).
+const COMPONENTS: [(&str, &str); 8] = [
+    ("ui", "ui"),
+    ("api", "api"),
+    ("worker", "worker"),
+    ("executor", "executor"),
+    ("agent-executor", "agentExecutor"),
+    ("agent-worker", "agentWorker"),
+    ("litellm", "litellm"),
+    ("mcp", "mcp"),
+];
+
+/// The resource table: each component's `resources` from the user's values,
+/// else from the embedded chart's defaults (one source for both).
+fn resource_table(user: &Map) -> Result<Map, String> {
+    let chart = crate::chart::embedded().map_err(|e| e.to_string())?;
+    let mut table = Map::new();
+    for (component, key) in COMPONENTS {
+        let path = format!("{key}.resources");
+        let found = crate::values::map_path(user, &path)
+            .or_else(|| crate::values::map_path(&chart.values, &path));
+        if let Some(r) = found.filter(|r| r.truthy()) {
+            table.insert(component.to_string(), r.clone());
+        }
+    }
+    Ok(table)
+}
 
 fn map_of(v: Option<&Value>) -> Map {
     v.and_then(Value::as_map).cloned().unwrap_or_default()
@@ -55,9 +73,11 @@ impl Overlay {
             affinity: at("scheduling.affinity").filter(|a| a.truthy()).cloned(),
             common_labels: map_of(pr.path("commonLabels")),
             pod_annotations: map_of(at("podAnnotations")),
-            default_resources: pr.path("defaultResources").is_some_and(Value::truthy),
             ..Default::default()
         };
+        if pr.path("defaultResources").is_some_and(Value::truthy) {
+            o.default_resources = resource_table(v)?;
+        }
         o.pod_annotations.extend(map_of(pr.path("podAnnotations")));
         if let Some(Value::List(l)) = pr.path("imagePullSecrets") {
             for s in l {
@@ -225,11 +245,6 @@ impl Overlay {
                 }
             }
         }
-        let table = if self.default_resources {
-            yaml::parse_one(RESOURCE_TABLE).ok()
-        } else {
-            None
-        };
         for list in ["containers", "initContainers"] {
             let Some(Value::List(cs)) = spec.get_mut(list) else {
                 continue;
@@ -241,14 +256,10 @@ impl Overlay {
                         c.insert("image".into(), Value::String(new));
                     }
                 }
-                if list == "containers" {
-                    if let (Some(table), Some(comp)) = (&table, component) {
-                        let empty = c.get("resources").is_none_or(|r| !r.truthy());
-                        if empty {
-                            if let Some(r) = table.as_map().and_then(|m| m.get(comp)) {
-                                c.insert("resources".into(), r.clone());
-                            }
-                        }
+                let defaults = component.and_then(|comp| self.default_resources.get(comp));
+                if let (true, Some(r)) = (list == "containers", defaults) {
+                    if c.get("resources").is_none_or(|r| !r.truthy()) {
+                        c.insert("resources".into(), r.clone());
                     }
                 }
             }

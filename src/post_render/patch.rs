@@ -59,11 +59,11 @@ impl Target {
             return false;
         }
         if let Some(sel) = &self.label_selector {
+            let none = crate::values::Map::new();
             let labels = obj
                 .path("metadata.labels")
                 .and_then(Value::as_map)
-                .cloned()
-                .unwrap_or_default();
+                .unwrap_or(&none);
             for term in sel.split(',').map(str::trim).filter(|t| !t.is_empty()) {
                 let ok = match term.split_once("!=") {
                     Some((k, v)) => {
