@@ -10,9 +10,9 @@ use crate::values::{yamlout, Value};
 use sha2::Digest;
 
 #[derive(Debug, Clone)]
-pub struct Phase {
+pub struct Phase<'a> {
     pub file: String,
-    pub docs: Vec<Manifest>,
+    pub docs: Vec<&'a Manifest>,
 }
 
 fn has_event(m: &Manifest, events: &[&str]) -> bool {
@@ -20,14 +20,18 @@ fn has_event(m: &Manifest, events: &[&str]) -> bool {
 }
 
 /// Groups manifests and hooks into phases, in apply order.
-pub fn phases(manifests: &[Manifest], hooks: &[Manifest], upgrade: bool) -> Vec<Phase> {
+pub fn phases<'a>(
+    manifests: &'a [Manifest],
+    hooks: &'a [Manifest],
+    upgrade: bool,
+) -> Vec<Phase<'a>> {
     let (pre, post) = if upgrade {
         ("pre-upgrade", "post-upgrade")
     } else {
         ("pre-install", "post-install")
     };
     let mut out = Vec::new();
-    let group = |event: &str, out: &mut Vec<Phase>| {
+    let group = |event: &str, out: &mut Vec<Phase<'a>>| {
         let mut hs: Vec<&Manifest> = hooks.iter().filter(|h| has_event(h, &[event])).collect();
         hs.sort_by(|a, b| {
             a.hook_weight
@@ -40,11 +44,7 @@ pub fn phases(manifests: &[Manifest], hooks: &[Manifest], upgrade: bool) -> Vec<
             let n = out.len() + 1;
             out.push(Phase {
                 file: format!("{n:02}-{event}-weight{w}.yaml"),
-                docs: hs
-                    .iter()
-                    .filter(|h| h.hook_weight == w)
-                    .map(|h| (*h).clone())
-                    .collect(),
+                docs: hs.iter().copied().filter(|h| h.hook_weight == w).collect(),
             });
         }
     };
@@ -53,7 +53,7 @@ pub fn phases(manifests: &[Manifest], hooks: &[Manifest], upgrade: bool) -> Vec<
         let n = out.len() + 1;
         out.push(Phase {
             file: format!("{n:02}-main.yaml"),
-            docs: manifests.to_vec(),
+            docs: manifests.iter().collect(),
         });
     }
     group(post, &mut out);
