@@ -164,7 +164,7 @@ impl Client {
         if let Some(a) = auth {
             b = b.header("Authorization", a);
         }
-        let req = b.body(body.to_vec()).map_err(ureq::Error::Http)?;
+        let req = b.body(body).map_err(ureq::Error::Http)?;
         let resp = self.agent.run(req)?;
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();

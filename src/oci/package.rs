@@ -6,6 +6,7 @@ use crate::error::{Error, Kind, Result};
 use crate::values::json::write_string;
 use crate::values::{yamlout, Map, Value};
 use sha2::Digest;
+use std::borrow::Cow;
 
 pub const CONFIG_MEDIA_TYPE: &str = "application/vnd.cncf.helm.config.v1+json";
 pub const CHART_MEDIA_TYPE: &str = "application/vnd.cncf.helm.chart.content.v1.tar+gzip";
@@ -44,41 +45,29 @@ fn chart_yaml(chart: &Chart) -> String {
     yamlout::to_yaml_document(&Value::Map(m))
 }
 
-/// Files of a chart in Helm's archive order, paths relative to the archive.
-fn entries(chart: &Chart, prefix: &str, out: &mut Vec<(String, Vec<u8>)>) {
-    let mut rest: Vec<(&String, &Vec<u8>)> = Vec::new();
+/// Files of a chart in Helm's archive order, paths relative to the archive:
+/// Chart.yaml, Chart.lock, values.yaml, values.schema.json, templates, the
+/// other files, then each subchart by name.
+fn entries<'a>(chart: &'a Chart, prefix: &str, out: &mut Vec<(String, Cow<'a, [u8]>)>) {
     out.push((
         format!("{prefix}/Chart.yaml"),
-        chart_yaml(chart).into_bytes(),
+        Cow::Owned(chart_yaml(chart).into_bytes()),
     ));
-    for first in ["Chart.lock", "values.yaml", "values.schema.json"] {
-        if let Some(d) = chart.files.get(first) {
-            out.push((format!("{prefix}/{first}"), d.clone()));
-        }
-    }
-    let mut templates: Vec<_> = chart
+    let rank = |p: &str| match p {
+        "Chart.lock" => 0,
+        "values.yaml" => 1,
+        "values.schema.json" => 2,
+        _ if p.starts_with("templates/") => 3,
+        _ => 4,
+    };
+    let mut files: Vec<(&String, &Vec<u8>)> = chart
         .files
         .iter()
-        .filter(|(p, _)| p.starts_with("templates/"))
+        .filter(|(p, _)| p.as_str() != "Chart.yaml")
         .collect();
-    templates.sort_by(|a, b| a.0.cmp(b.0));
-    for (p, d) in templates {
-        out.push((format!("{prefix}/{p}"), d.clone()));
-    }
-    for (p, d) in &chart.files {
-        if p.starts_with("templates/")
-            || matches!(
-                p.as_str(),
-                "Chart.yaml" | "Chart.lock" | "values.yaml" | "values.schema.json"
-            )
-        {
-            continue;
-        }
-        rest.push((p, d));
-    }
-    rest.sort_by(|a, b| a.0.cmp(b.0));
-    for (p, d) in rest {
-        out.push((format!("{prefix}/{p}"), d.clone()));
+    files.sort_by(|a, b| (rank(a.0), a.0).cmp(&(rank(b.0), b.0)));
+    for (p, d) in files {
+        out.push((format!("{prefix}/{p}"), Cow::Borrowed(d.as_slice())));
     }
     let mut subs: Vec<&Chart> = chart.dependencies.iter().collect();
     subs.sort_by_key(|c| c.name());
@@ -115,7 +104,7 @@ pub fn archive(chart: &Chart) -> Result<(String, Vec<u8>)> {
         h.set_gid(0);
         h.set_mtime(mtime);
         h.set_entry_type(tar::EntryType::Regular);
-        tar.append_data(&mut h, path, data.as_slice())
+        tar.append_data(&mut h, path, data.as_ref())
             .map_err(|e| Error::new(Kind::Other, format!("packaging {path}: {e}")))?;
     }
     let gz = tar
