@@ -258,6 +258,21 @@ fn name_template_sets_the_release_name_as_in_helm() {
     assert!(by_flag.status.success(), "{}", stderr(&by_flag));
     let positional = run(&["template", "acme", "-n", "secops", "-f", &q]);
     assert_eq!(by_flag.stdout, positional.stdout);
+    // As with Helm's flags, a repeated flag's last value wins.
+    let repeated = run(&[
+        "template",
+        "--name-template",
+        "other",
+        "--name-template",
+        "acme",
+        "-n",
+        "default",
+        "-n",
+        "secops",
+        "-f",
+        &q,
+    ]);
+    assert_eq!(by_flag.stdout, repeated.stdout, "{}", stderr(&repeated));
     assert!(stdout(&by_flag).contains("name: acme-tracecat-api"));
     // With the flag, the one positional argument is the chart.
     let out = run(&["template", "--name-template", "rel", &fixture("demo")]);

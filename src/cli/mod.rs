@@ -21,7 +21,9 @@ use clap::{Args, Parser, Subcommand};
 #[command(
     name = "tracecat-chart",
     version,
-    about = "Render, check and ship the Tracecat Kubernetes chart; a fast, Helm-compatible `helm template`"
+    about = "Render, check and ship the Tracecat Kubernetes chart; a fast, Helm-compatible `helm template`",
+    // As in Helm, a repeated flag's last value wins.
+    args_override_self = true
 )]
 pub struct Cli {
     /// Show extra detail on errors (the rendered output of a failing template).
