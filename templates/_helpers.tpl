@@ -63,37 +63,42 @@ app.kubernetes.io/component: {{ component }}
 {%- endif -%}
 {%- endmacro -%}
 
-{%- macro executor_service_account_name(ctx) -%}
-{%- set sa = ctx.Values.executor.serviceAccount -%}
+{#- A component's own account: its name when created (default
+    FULLNAME-SUFFIX), an existing one by name, else `fallback`. -#}
+{%- macro dedicated_service_account_name(ctx, sa, suffix, fallback) -%}
 {%- if sa.create -%}
-{{ sa.name | default(fullname(ctx) ~ "-executor") }}
+{{ sa.name | default(fullname(ctx) ~ "-" ~ suffix) }}
 {%- elif sa.name -%}
 {{ sa.name }}
 {%- else -%}
-{{ service_account_name(ctx) }}
+{{ fallback }}
 {%- endif -%}
+{%- endmacro -%}
+
+{%- macro executor_service_account_name(ctx) -%}
+{{ dedicated_service_account_name(ctx, ctx.Values.executor.serviceAccount, "executor", service_account_name(ctx)) }}
 {%- endmacro -%}
 
 {%- macro litellm_service_account_name(ctx) -%}
-{%- set sa = ctx.Values.litellm.serviceAccount -%}
-{%- if sa.create -%}
-{{ sa.name | default(fullname(ctx) ~ "-litellm") }}
-{%- elif sa.name -%}
-{{ sa.name }}
-{%- else -%}
-{{ service_account_name(ctx) }}
-{%- endif -%}
+{{ dedicated_service_account_name(ctx, ctx.Values.litellm.serviceAccount, "litellm", service_account_name(ctx)) }}
 {%- endmacro -%}
 
 {%- macro agent_executor_service_account_name(ctx) -%}
-{%- set sa = ctx.Values.agentExecutor.serviceAccount -%}
-{%- if sa.create -%}
-{{ sa.name | default(fullname(ctx) ~ "-agent-executor") }}
-{%- elif sa.name -%}
-{{ sa.name }}
-{%- else -%}
-{{ executor_service_account_name(ctx) }}
-{%- endif -%}
+{{ dedicated_service_account_name(ctx, ctx.Values.agentExecutor.serviceAccount, "agent-executor", executor_service_account_name(ctx)) }}
+{%- endmacro -%}
+
+{#- A ServiceAccount object; `sa` holds its annotations. -#}
+{%- macro service_account(ctx, sa, name) -%}
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: {{ name }}
+  labels:
+    {{- labels(ctx) | block(4) }}
+  {%- if sa.annotations %}
+  annotations:
+    {{- sa.annotations | toYaml | nindent(4) }}
+  {%- endif %}
 {%- endmacro -%}
 
 {#- ===================== secrets ===================== -#}
@@ -555,6 +560,33 @@ ports:
     containerPort: {{ ctx.Values.tracecat.temporal.metrics.port }}
     protocol: TCP
 {%- endif %}
+{%- endmacro -%}
+
+{#- The Service Prometheus scrapes a Temporal-polling component's
+    metrics on (with tracecat.temporal.metrics.enabled). -#}
+{%- macro metrics_service(ctx, component) -%}
+{%- set m = ctx.Values.tracecat.temporal.metrics -%}
+apiVersion: v1
+kind: Service
+metadata:
+  name: {{ fullname(ctx) }}-{{ component }}-metrics
+  labels:
+    {{- component_labels(ctx, component) | block(4) }}
+  {%- if m.scrape %}
+  annotations:
+    prometheus.io/scrape: "true"
+    prometheus.io/port: {{ m.port | quote }}
+    prometheus.io/path: {{ m.path | default("/metrics") | quote }}
+  {%- endif %}
+spec:
+  type: ClusterIP
+  ports:
+    - port: {{ m.port }}
+      targetPort: metrics
+      protocol: TCP
+      name: metrics
+  selector:
+    {{- component_selector(ctx, component) | block(4) }}
 {%- endmacro -%}
 
 {%- macro sandbox_env(ctx) -%}
