@@ -187,6 +187,8 @@ pub fn render(chart: &Chart, values: &Map, opts: &RenderOptions) -> Result<Rende
             base_path: format!("{chart_path}/templates"),
         });
     }
+    // Helm's execution order (deepest path first, then reverse name): it
+    // decides which of several `notice` or `fail` calls is reported first.
     jobs.sort_by(|a, b| {
         let depth = |n: &str| n.matches('/').count();
         depth(&b.name)
