@@ -3,6 +3,7 @@
 //! (resets, 429 with Retry-After, 5xx) and fast failure on permanent ones.
 
 use super::creds::Credential;
+use super::progress::{self, Progress};
 use crate::error::{Error, Kind, Result};
 use base64::Engine;
 use std::collections::HashMap;
@@ -164,18 +165,45 @@ impl Client {
         if let Some(a) = auth {
             b = b.header("Authorization", a);
         }
-        let req = b.body(body).map_err(ureq::Error::Http)?;
-        let resp = self.agent.run(req)?;
+        let label = progress::label_for(url);
+        let resp = match &label {
+            // Blob uploads stream through a progress reader; the explicit
+            // Content-Length keeps them length-delimited.
+            Some(l) if method == "PUT" && !body.is_empty() => {
+                let mut reader = progress::Reader {
+                    inner: body,
+                    progress: Progress::on_terminal(
+                        &format!("Pushing {l}"),
+                        Some(body.len() as u64),
+                    ),
+                };
+                let send = ureq::SendBody::from_reader(&mut reader);
+                self.agent.run(b.body(send).map_err(ureq::Error::Http)?)?
+            }
+            _ => self.agent.run(b.body(body).map_err(ureq::Error::Http)?)?,
+        };
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
-        let limit = if method == "GET" && url.contains("/blobs/") {
+        let blob_download = method == "GET" && url.contains("/blobs/");
+        let limit = if blob_download {
             max_blob_bytes()
         } else {
             MAX_MANIFEST_BYTES
         };
         let mut body = Vec::new();
         if method != "HEAD" {
-            let mut reader = resp.into_body().into_reader().take(limit + 1);
+            let progress = match (&label, blob_download && status == 200) {
+                (Some(l), true) => {
+                    let total = headers
+                        .get("Content-Length")
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| v.parse().ok());
+                    Progress::on_terminal(&format!("Pulling {l}"), total)
+                }
+                _ => None,
+            };
+            let inner = resp.into_body().into_reader().take(limit + 1);
+            let mut reader = progress::Reader { inner, progress };
             reader.read_to_end(&mut body).map_err(ureq::Error::Io)?;
             if body.len() as u64 > limit {
                 return Err(ureq::Error::Io(std::io::Error::other(format!(

@@ -6,6 +6,7 @@ pub mod cache;
 pub mod client;
 pub mod creds;
 pub mod package;
+pub mod progress;
 pub mod reference;
 
 use crate::error::{Error, Kind, Result};
