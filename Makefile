@@ -14,8 +14,9 @@ lint:
 	$(CARGO) clippy --all-targets -- -D warnings
 	$(CARGO) fmt --check
 
+# Whole-process figures side by side with Helm, kubectl and the floor (installs nothing).
 bench: build
-	@echo "benchmarks arrive with issue 8"
+	python3 scripts/bench.py
 
 clean:
 	$(CARGO) clean

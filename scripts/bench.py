@@ -1,0 +1,202 @@
+#!/usr/bin/env python3
+"""Whole-process benchmarks of tracecat-chart, side by side with its peers.
+
+Installs nothing. Uses target/release/tracecat-chart (`make bench` builds it)
+and, when present, the peers from ../shared/tools/get-peers.sh ($TRACECAT_PEERS
+or ~/.local/peers): helm4 for `helm template`, kubectl for `kubectl kustomize`.
+Helm needs the public Go-template chart to compare against: point
+$TRACECAT_PUBLIC_CHART at its folder or .tgz, otherwise that column reads n/a.
+
+Each scenario runs $BENCH_RUNS times (default 20) after a warm-up; the table
+shows the median wall time, the spread (min-max), peak memory (max RSS, from
+GNU time when installed) and the ratio peer/ours. Nothing here is an assertion: these are figures to read.
+"""
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OURS = os.path.join(ROOT, "target", "release", "tracecat-chart")
+PEERS = os.environ.get("TRACECAT_PEERS") or os.path.expanduser("~/.local/peers")
+RUNS = int(os.environ.get("BENCH_RUNS", "20"))
+QUICKSTART = os.path.join(ROOT, "values", "examples", "quickstart.yaml")
+KUSTOMIZE_LIMIT = int(os.environ.get("BENCH_KUSTOMIZE_LIMIT", "60"))
+
+
+def peer(name):
+    p = os.path.join(PEERS, name)
+    return p if os.access(p, os.X_OK) else None
+
+
+class TimedOut(Exception):
+    pass
+
+
+def run_once(cmd, stdin_path=None, limit=None):
+    """Wall seconds of one process, stdout discarded. Raises TimedOut when it
+    runs longer than `limit` seconds."""
+    stdin = open(stdin_path, "rb") if stdin_path else subprocess.DEVNULL
+    start = time.perf_counter()
+    p = subprocess.Popen(cmd, stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    timer = threading.Timer(limit, p.kill) if limit else None
+    if timer:
+        timer.start()
+    _, status = os.waitpid(p.pid, 0)
+    wall = time.perf_counter() - start
+    if timer:
+        timer.cancel()
+        if wall >= limit:
+            p.stderr.close()
+            raise TimedOut()
+    p.returncode = os.waitstatus_to_exitcode(status)
+    err = p.stderr.read().decode(errors="replace")
+    p.stderr.close()
+    if stdin_path:
+        stdin.close()
+    if p.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} exited {p.returncode}: {err.strip()[:300]}")
+    return wall
+
+
+def peak_rss_mib(cmd, stdin_path=None):
+    """Peak RSS of the command itself, from GNU time (the rusage of a child
+    forked by this Python process would count Python's own pages); None
+    without /usr/bin/time."""
+    if not os.access("/usr/bin/time", os.X_OK):
+        return None
+    with tempfile.NamedTemporaryFile("r") as out:
+        stdin = open(stdin_path, "rb") if stdin_path else subprocess.DEVNULL
+        subprocess.run(["/usr/bin/time", "-f", "%M", "-o", out.name, *cmd], stdin=stdin,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+        if stdin_path:
+            stdin.close()
+        return int(out.read().split()[-1]) / 1024
+
+
+def measure(cmd, stdin_path=None, runs=None, limit=None):
+    """Median, spread and peak RSS over `runs` runs after one warm-up; with
+    `limit`, a run past it stops the measurement (returns {"timeout": limit})."""
+    try:
+        first = run_once(cmd, stdin_path, limit)
+        walls = [run_once(cmd, stdin_path, limit) for _ in range((runs or RUNS) - 1)]
+    except TimedOut:
+        return {"timeout": limit}
+    walls.append(first)
+    return {
+        "median": statistics.median(walls),
+        "min": min(walls),
+        "max": max(walls),
+        "rss_mib": peak_rss_mib(cmd, stdin_path),
+    }
+
+
+def fmt(m):
+    if m is None:
+        return "n/a", "", ""
+    if "timeout" in m:
+        return f"> {m['timeout']} s", "", ""
+    rss = "n/a" if m["rss_mib"] is None else f"{m['rss_mib']:6.1f} MiB"
+    return (f"{m['median'] * 1000:8.1f} ms", f"{m['min'] * 1000:.1f}-{m['max'] * 1000:.1f}", rss)
+
+
+ROWS = []
+
+
+def row(name, ours, peer_name=None, theirs=None, note=""):
+    ROWS.append((name, ours, peer_name, theirs, note))
+
+
+def render_output(args, path):
+    with open(path, "wb") as f:
+        subprocess.run([OURS, *args], stdout=f, check=True)
+    with open(path, "rb") as f:
+        return f.read().count(b"\n---\n") + 1
+
+
+def main():
+    if not os.access(OURS, os.X_OK):
+        sys.exit(f"{OURS} not found: run `make build` (or `make bench`)")
+    helm, kubectl = peer("helm4"), peer("kubectl")
+    public_chart = os.environ.get("TRACECAT_PUBLIC_CHART")
+    tmp = tempfile.mkdtemp(prefix="tcc-bench-")
+
+    # 1. The full chart with Temporal bundled, against Helm and the floor.
+    out = os.path.join(tmp, "quickstart.out.yaml")
+    objects = render_output(["template", "-f", QUICKSTART], out)
+    ours = measure([OURS, "template", "-f", QUICKSTART])
+    theirs = None
+    if helm and public_chart:
+        theirs = measure([helm, "template", "tracecat", public_chart, "-f", QUICKSTART])
+    row(f"render quickstart ({objects} objects)", ours, "helm4 template", theirs,
+        "" if theirs else "set TRACECAT_PUBLIC_CHART for Helm")
+    row("  floor: write the same bytes", measure(["cat", out]))
+
+    # 2. Cost per object: 10, 100 and 1,000 VirtualServices. The marginal cost
+    # (time added per object added) is what must stay flat.
+    prev = None
+    for n in (10, 100, 1000):
+        values = os.path.join(tmp, f"vs-{n}.yaml")
+        with open(values, "w") as f:
+            f.write("virtualService:\n  enabled: true\n  tracecat:\n    configs:\n")
+            for i in range(n):
+                f.write(f"      - name: vs-{i}\n        hosts: [h{i}.example.com]\n"
+                        f"        gateways: [istio-system/gw]\n")
+        args = ["template", "-f", QUICKSTART, "-f", values]
+        count = render_output(args, os.path.join(tmp, f"vs-{n}.out"))
+        m = measure([OURS, *args])
+        note = ""
+        if prev:
+            marginal = (m["median"] - prev[0]["median"]) / (count - prev[1])
+            note = f"+{marginal * 1e6:.0f} us per added object"
+        row(f"render with {n} VirtualServices ({count} objects)", m, note=note)
+        prev = (m, count)
+
+    # 3. post-render of a 10,000-object stream vs kubectl kustomize, same label.
+    stream = os.path.join(tmp, "stream.yaml")
+    with open(stream, "w") as f:
+        for i in range(10000):
+            f.write(f"---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d{i}\n"
+                    f"spec:\n  selector: {{matchLabels: {{app: d{i}}}}}\n  template:\n"
+                    f"    metadata: {{labels: {{app: d{i}}}}}\n    spec:\n      containers:\n"
+                    f"        - {{name: c, image: ghcr.io/org/img:{i}}}\n")
+    overlay = os.path.join(tmp, "overlay.yaml")
+    with open(overlay, "w") as f:
+        f.write("postRender:\n  commonLabels: {team: secops}\n")
+    ours = measure([OURS, "post-render", "-f", overlay], stdin_path=stream)
+    theirs = None
+    if kubectl:
+        kdir = os.path.join(tmp, "kustomize")
+        os.mkdir(kdir)
+        os.link(stream, os.path.join(kdir, "stream.yaml"))
+        with open(os.path.join(kdir, "kustomization.yaml"), "w") as f:
+            f.write("resources: [stream.yaml]\nlabels:\n  - pairs: {team: secops}\n"
+                    "    includeTemplates: true\n")
+        # kustomize takes minutes on this stream: few runs, bounded.
+        theirs = measure([kubectl, "kustomize", kdir], runs=3, limit=KUSTOMIZE_LIMIT)
+    row("post-render 10,000 objects", ours, "kubectl kustomize", theirs)
+
+    print(f"tracecat-chart benchmarks: median of {RUNS} runs (spread min-max), peak RSS\n")
+    head = ("scenario", "ours", "spread", "peak", "peer", "peer median", "peer peak", "peer/ours")
+    lines = [head]
+    for name, o, pname, t, note in ROWS:
+        om, osp, orss = fmt(o)
+        tm, _, trss = fmt(t)
+        if t and "timeout" in t:
+            ratio = f"> {t['timeout'] / o['median']:.0f}x"
+        else:
+            ratio = f"{t['median'] / o['median']:.1f}x" if t else ""
+        lines.append((name, om, osp, orss, pname or "", tm if pname else "", trss, ratio or note))
+        if t and note:
+            lines.append(("", "", "", "", "", "", "", note))
+    widths = [max(len(r[i]) for r in lines) for i in range(len(head))]
+    for r in lines:
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+
+
+if __name__ == "__main__":
+    main()
