@@ -229,12 +229,25 @@ pub fn render_loaded(req: &Request, loaded: Loaded) -> Result<Release> {
             .with_hint("pass --kube-version for the cluster you deploy to"));
         }
     }
-    if !req.skip_schema_validation {
-        validate_schema(&chart, &vals, &origins)?;
-    }
-    let rendered = render::render(&chart, &vals, &req.render)?;
+    // Schema validation runs beside the render; its verdict comes first, as
+    // Helm validates before rendering, so a render of invalid values is
+    // thrown away.
+    let (checked, rendered) = std::thread::scope(|s| {
+        let check = (!req.skip_schema_validation)
+            .then(|| s.spawn(|| validate_schema(&chart, &vals, &origins)));
+        let rendered = render::render_parsed(&chart, &vals, &req.render);
+        let checked = match check.map(|h| h.join()) {
+            None | Some(Ok(Ok(()))) => Ok(()),
+            Some(Ok(Err(e))) => Err(e),
+            Some(Err(_)) => Err(Error::new(Kind::Values, "schema validation panicked")
+                .with_hint("this is a bug in tracecat-chart; --skip-schema-validation avoids it")),
+        };
+        (checked, rendered)
+    });
+    checked?;
+    let rendered = rendered?;
     warnings.extend(rendered.notices);
-    let (manifests, hooks) = output::sort_manifests(&rendered.files, &mut warnings)?;
+    let (manifests, hooks) = output::sort_parsed(rendered.files, &mut warnings)?;
     Ok(Release {
         chart,
         values: vals,

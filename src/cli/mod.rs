@@ -245,6 +245,7 @@ impl ReleaseFlags {
                 .filter(|s| !s.is_empty())
                 .cloned()
                 .collect(),
+            threads: None,
         })
     }
 }

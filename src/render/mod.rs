@@ -150,18 +150,84 @@ pub struct Rendered {
     pub notices: Vec<String>,
 }
 
+/// A rendered file split into documents and parsed, ready for sorting.
+#[derive(Debug)]
+pub struct ParsedFile {
+    pub path: String,
+    /// The file's documents, or the YAML error Helm would report for it.
+    pub manifests: Result<Vec<output::Manifest>>,
+}
+
+/// The result of [`render_parsed`].
+#[derive(Debug, Default)]
+pub struct RenderedParsed {
+    /// Sorted by path.
+    pub files: Vec<ParsedFile>,
+    pub notices: Vec<String>,
+}
+
+thread_local! {
+    /// The job a worker thread is rendering, so `notice` calls can be put
+    /// back in Helm's execution order whatever thread ran them.
+    static CURRENT_JOB: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// How many threads render: the cores available, at most four (a chart
+/// has a few dozen templates; more threads only add start-up cost).
+/// TRACECAT_CHART_THREADS overrides.
+fn worker_count(jobs: usize, asked: Option<usize>) -> usize {
+    let want = asked
+        .or_else(|| {
+            std::env::var("TRACECAT_CHART_THREADS")
+                .ok()
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+                .min(4)
+        });
+    want.clamp(1, jobs.max(1))
+}
+
 /// Renders every template of the chart tree. `values` are the final,
 /// coalesced values of the root chart.
 pub fn render(chart: &Chart, values: &Map, opts: &RenderOptions) -> Result<Rendered> {
+    let (files, notices) = render_jobs(chart, values, opts, |job, content| RenderedFile {
+        path: job.to_string(),
+        content,
+    })?;
+    Ok(Rendered { files, notices })
+}
+
+/// [`render`], with each file also split and parsed into manifests on the
+/// thread that rendered it.
+pub fn render_parsed(chart: &Chart, values: &Map, opts: &RenderOptions) -> Result<RenderedParsed> {
+    let (files, notices) = render_jobs(chart, values, opts, |job, content| ParsedFile {
+        path: job.to_string(),
+        manifests: output::parse_file(job, &content),
+    })?;
+    Ok(RenderedParsed { files, notices })
+}
+
+/// Renders the jobs on a few threads sharing one environment (every
+/// template compiled once). Results, errors and notices come back in Helm's
+/// order whatever thread ran them, so output is the same on any machine.
+fn render_jobs<T: Send>(
+    chart: &Chart,
+    values: &Map,
+    opts: &RenderOptions,
+    finish: impl Fn(&str, String) -> T + Sync,
+) -> Result<(Vec<T>, Vec<String>)> {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     let mut env = new_environment();
     // `notice(msg)`: a line for stderr, each distinct message once.
-    let notices = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let notices = Arc::new(std::sync::Mutex::new(Vec::<(usize, String)>::new()));
     let sink = notices.clone();
     env.add_function("notice", move |msg: String| -> String {
         if let Ok(mut v) = sink.lock() {
-            if !v.contains(&msg) {
-                v.push(msg);
-            }
+            v.push((CURRENT_JOB.with(|j| j.get()), msg));
         }
         String::new()
     });
@@ -196,40 +262,145 @@ pub fn render(chart: &Chart, values: &Map, opts: &RenderOptions) -> Result<Rende
             .then_with(|| b.name.cmp(&a.name))
     });
     let limit = max_output_bytes();
-    let mut total = 0usize;
-    let mut out = Vec::with_capacity(jobs.len());
-    for job in jobs {
-        let tmpl = env
-            .get_template(&job.name)
-            .map_err(|e| template_error(&e, &job.name))?;
-        let dot = Arc::new(job.dot.with_template(&job.name, &job.base_path));
-        let content = tmpl
-            .render(JValue::from_dyn_object(dot))
-            .map_err(|e| template_error(&e, &job.name))?;
-        total += content.len();
-        if total > limit {
-            return Err(Error::new(
-                Kind::Render,
-                format!("rendered output exceeds {limit} bytes (at {})", job.name),
-            )
-            .with_hint("raise TRACECAT_CHART_MAX_OUTPUT_BYTES if this is intended"));
+    let total = AtomicUsize::new(0);
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let env = &env;
+    let run = || {
+        let mut mine: Vec<(usize, Result<T>)> = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            if i >= jobs.len() || failed.load(Ordering::Relaxed) {
+                break;
+            }
+            let job = &jobs[i];
+            CURRENT_JOB.with(|j| j.set(i));
+            let rendered = env
+                .get_template(&job.name)
+                .and_then(|t| {
+                    let dot = Arc::new(job.dot.with_template(&job.name, &job.base_path));
+                    t.render(JValue::from_dyn_object(dot))
+                })
+                .map_err(|e| template_error(&e, &job.name))
+                .and_then(|content| {
+                    let sum = total.fetch_add(content.len(), Ordering::Relaxed) + content.len();
+                    if sum > limit {
+                        return Err(Error::new(
+                            Kind::Render,
+                            format!("rendered output exceeds {limit} bytes"),
+                        )
+                        .with_hint("raise TRACECAT_CHART_MAX_OUTPUT_BYTES if this is intended"));
+                    }
+                    Ok(finish(&job.name, content))
+                });
+            if rendered.is_err() {
+                failed.store(true, Ordering::Relaxed);
+            }
+            mine.push((i, rendered));
         }
-        out.push(RenderedFile {
-            path: job.name,
-            content,
-        });
+        mine
+    };
+    let workers = worker_count(jobs.len(), opts.threads);
+    let mut results = std::thread::scope(|s| {
+        let handles: Vec<_> = (1..workers).map(|_| s.spawn(run)).collect();
+        let mut all = run();
+        for h in handles {
+            match h.join() {
+                Ok(more) => all.extend(more),
+                Err(_) => return Err(Error::new(Kind::Render, "a render thread panicked")
+                    .with_hint(
+                        "this is a bug in tracecat-chart; please report it with the values used",
+                    )),
+            }
+        }
+        Ok(all)
+    })?;
+    // The first failure in Helm's order is the one reported.
+    results.sort_by_key(|(i, _)| *i);
+    let mut out = Vec::with_capacity(results.len());
+    for (i, r) in results {
+        out.push((jobs[i].name.as_str(), r?));
     }
-    out.sort_by(|a, b| a.path.cmp(&b.path));
-    let notices = notices.lock().map(|v| v.clone()).unwrap_or_default();
-    Ok(Rendered {
-        files: out,
-        notices,
-    })
+    out.sort_by(|a, b| a.0.cmp(b.0));
+    let mut raw = notices.lock().map(|v| v.clone()).unwrap_or_default();
+    raw.sort_by_key(|(i, _)| *i);
+    let mut notices: Vec<String> = Vec::new();
+    for (_, msg) in raw {
+        if !notices.contains(&msg) {
+            notices.push(msg);
+        }
+    }
+    Ok((out.into_iter().map(|(_, t)| t).collect(), notices))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn chart(templates: &[(&str, &str)]) -> Chart {
+        let mut files = crate::chart::Files::new();
+        files.insert(
+            "Chart.yaml".into(),
+            b"apiVersion: v2\nname: c\nversion: 0.1.0\n".to_vec(),
+        );
+        for (name, body) in templates {
+            files.insert(format!("templates/{name}"), body.as_bytes().to_vec());
+        }
+        Chart::from_files(files, "test").unwrap()
+    }
+
+    /// Notices and the reported failure follow Helm's order (reverse name),
+    /// whatever the number of threads.
+    #[test]
+    fn order_does_not_depend_on_threads() {
+        let mut templates: Vec<(String, String)> = (0..24)
+            .map(|i| {
+                (
+                    format!("t{i:02}.yaml"),
+                    format!(
+                        "{{{{ notice(\"n{}\") }}}}{{{{ notice(\"same\") }}}}kind: K{i}\n",
+                        i % 5
+                    ),
+                )
+            })
+            .collect();
+        let borrowed: Vec<(&str, &str)> = templates
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect();
+        let c = chart(&borrowed);
+        let mut seen = Vec::new();
+        for threads in [1, 2, 4] {
+            let opts = RenderOptions {
+                threads: Some(threads),
+                ..Default::default()
+            };
+            let r = render(&c, &Map::new(), &opts).unwrap();
+            let paths: Vec<_> = r.files.iter().map(|f| f.path.clone()).collect();
+            seen.push((paths, r.notices));
+        }
+        assert_eq!(seen[0].1, vec!["n3", "same", "n2", "n1", "n0", "n4"]);
+        assert!(seen.iter().all(|s| s == &seen[0]));
+
+        templates[3].1 = "{{ fail(\"first\") }}".into();
+        templates[20].1 = "{{ fail(\"last\") }}".into();
+        let borrowed: Vec<(&str, &str)> = templates
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect();
+        let c = chart(&borrowed);
+        for threads in [1, 2, 4] {
+            let opts = RenderOptions {
+                threads: Some(threads),
+                ..Default::default()
+            };
+            let e = render(&c, &Map::new(), &opts).unwrap_err().to_string();
+            assert!(
+                e.contains("t20.yaml") && e.contains("last"),
+                "{threads}: {e}"
+            );
+        }
+    }
 
     #[test]
     fn joins_relative_names() {

@@ -182,24 +182,30 @@ pub fn parse_manifest(path: &str, content: String) -> Result<Manifest> {
     })
 }
 
-/// Splits and classifies every rendered file (sorted by path already), then
-/// sorts manifests and hooks by kind. Unknown hook events drop the document,
-/// with a note in `notes`.
-pub fn sort_manifests(
-    files: &[RenderedFile],
+/// Splits one rendered file into documents and parses each (nothing for
+/// partials and files that rendered empty).
+pub fn parse_file(path: &str, content: &str) -> Result<Vec<Manifest>> {
+    let base = path.rsplit('/').next().unwrap_or(path);
+    if base.starts_with('_') || content.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    split_documents(content)
+        .into_iter()
+        .map(|d| parse_manifest(path, d))
+        .collect()
+}
+
+/// Classifies parsed files (sorted by path), then sorts manifests and hooks
+/// by kind. Unknown hook events drop the document, with a note in `notes`.
+/// The first file (by path) that failed to parse is the error reported.
+pub fn sort_parsed(
+    files: Vec<super::ParsedFile>,
     notes: &mut Vec<String>,
 ) -> Result<(Vec<Manifest>, Vec<Manifest>)> {
     let mut generic = Vec::new();
     let mut hooks = Vec::new();
-    let mut sorted: Vec<&RenderedFile> = files.iter().collect();
-    sorted.sort_by(|a, b| a.path.cmp(&b.path));
-    for f in sorted {
-        let base = f.path.rsplit('/').next().unwrap_or(&f.path);
-        if base.starts_with('_') || f.content.trim().is_empty() {
-            continue;
-        }
-        for d in split_documents(&f.content) {
-            let m = parse_manifest(&f.path, d)?;
+    for f in files {
+        for m in f.manifests? {
             if m.hooks.is_empty() {
                 generic.push(m);
             } else if m.hooks.iter().all(|h| HOOK_EVENTS.contains(&h.as_str())) {
@@ -215,6 +221,24 @@ pub fn sort_manifests(
     generic.sort_by(|a, b| kind_cmp(&a.kind, &b.kind));
     hooks.sort_by(|a, b| kind_cmp(&a.kind, &b.kind));
     Ok((generic, hooks))
+}
+
+/// Splits and classifies rendered files, then sorts manifests and hooks by
+/// kind (see [`sort_parsed`]).
+pub fn sort_manifests(
+    files: &[RenderedFile],
+    notes: &mut Vec<String>,
+) -> Result<(Vec<Manifest>, Vec<Manifest>)> {
+    let mut sorted: Vec<&RenderedFile> = files.iter().collect();
+    sorted.sort_by(|a, b| a.path.cmp(&b.path));
+    let parsed = sorted
+        .into_iter()
+        .map(|f| super::ParsedFile {
+            path: f.path.clone(),
+            manifests: parse_file(&f.path, &f.content),
+        })
+        .collect();
+    sort_parsed(parsed, notes)
 }
 
 /// What to print.

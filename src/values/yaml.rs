@@ -341,38 +341,48 @@ fn is_timestamp(s: &str) -> bool {
 
 /// go-yaml v2's `resolve` for a plain (untagged) scalar.
 pub fn resolve_plain(s: &str) -> Scalar {
+    resolve_non_string(s).unwrap_or_else(|| Scalar::Str(s.to_string()))
+}
+
+/// [`resolve_plain`] for an owned scalar: a string keeps its allocation.
+fn resolve_plain_owned(s: String) -> Scalar {
+    resolve_non_string(&s).unwrap_or(Scalar::Str(s))
+}
+
+/// What a plain scalar resolves to when it is not a string.
+fn resolve_non_string(s: &str) -> Option<Scalar> {
     if let Some(v) = resolve_map(s) {
-        return v;
+        return Some(v);
     }
     let first = s.as_bytes()[0];
     match first {
         b'.' if is_yaml_style_float(s) => {
             if let Ok(f) = s.parse::<f64>() {
-                return Scalar::Float(f);
+                return Some(Scalar::Float(f));
             }
         }
         b'0'..=b'9' | b'+' | b'-' => {
             if is_timestamp(s) {
-                return Scalar::Str(s.to_string());
+                return None;
             }
             let plain = s.replace('_', "");
             if let Some(i) = go_parse_int_base0(&plain) {
-                return Scalar::Int(i);
+                return Some(Scalar::Int(i));
             }
             if is_yaml_style_float(&plain) {
                 if let Ok(f) = plain.parse::<f64>() {
-                    return Scalar::Float(f);
+                    return Some(Scalar::Float(f));
                 }
             }
             if let Some(rest) = plain.strip_prefix("-0b") {
                 if let Ok(v) = i64::from_str_radix(rest, 2) {
-                    return Scalar::Int(-(v as i128));
+                    return Some(Scalar::Int(-(v as i128)));
                 }
             }
         }
         _ => {}
     }
-    Scalar::Str(s.to_string())
+    None
 }
 
 fn tag_name(tag: &Tag) -> String {
@@ -384,7 +394,7 @@ fn tag_name(tag: &Tag) -> String {
 }
 
 fn scalar_of(
-    text: &str,
+    text: String,
     style: &TScalarStyle,
     tag: &Option<Tag>,
     mark: &Marker,
@@ -392,7 +402,7 @@ fn scalar_of(
     if let Some(t) = tag {
         let name = tag_name(t);
         return match name.as_str() {
-            "tag:yaml.org,2002:str" => Ok(Scalar::Str(text.to_string())),
+            "tag:yaml.org,2002:str" => Ok(Scalar::Str(text)),
             "tag:yaml.org,2002:binary" => {
                 let clean: String = text.chars().filter(|c| !c.is_whitespace()).collect();
                 let bytes = base64::engine::general_purpose::STANDARD
@@ -401,21 +411,21 @@ fn scalar_of(
                 Ok(Scalar::Str(String::from_utf8_lossy(&bytes).into_owned()))
             }
             "tag:yaml.org,2002:null" => Ok(Scalar::Null),
-            "tag:yaml.org,2002:bool" => match resolve_map(text) {
+            "tag:yaml.org,2002:bool" => match resolve_map(&text) {
                 Some(b @ Scalar::Bool(_)) => Ok(b),
                 _ => Err(err_at(
                     mark,
                     format!("cannot decode !!str `{text}` as a !!bool"),
                 )),
             },
-            "tag:yaml.org,2002:int" => match resolve_plain(text) {
+            "tag:yaml.org,2002:int" => match resolve_plain(&text) {
                 i @ Scalar::Int(_) => Ok(i),
                 _ => Err(err_at(
                     mark,
                     format!("cannot decode !!str `{text}` as a !!int"),
                 )),
             },
-            "tag:yaml.org,2002:float" => match resolve_plain(text) {
+            "tag:yaml.org,2002:float" => match resolve_plain(&text) {
                 Scalar::Int(i) => Ok(Scalar::Float(i as f64)),
                 f @ Scalar::Float(_) => Ok(f),
                 _ => Err(err_at(
@@ -423,19 +433,19 @@ fn scalar_of(
                     format!("cannot decode !!str `{text}` as a !!float"),
                 )),
             },
-            "tag:yaml.org,2002:timestamp" => Ok(Scalar::Str(text.to_string())),
+            "tag:yaml.org,2002:timestamp" => Ok(Scalar::Str(text)),
             // Unknown and local tags: the value is taken as written.
             _ => Ok(if matches!(style, TScalarStyle::Plain) {
-                resolve_plain(text)
+                resolve_plain_owned(text)
             } else {
-                Scalar::Str(text.to_string())
+                Scalar::Str(text)
             }),
         };
     }
     if matches!(style, TScalarStyle::Plain) {
-        Ok(resolve_plain(text))
+        Ok(resolve_plain_owned(text))
     } else {
-        Ok(Scalar::Str(text.to_string()))
+        Ok(Scalar::Str(text))
     }
 }
 
@@ -492,19 +502,30 @@ struct Converter<'p> {
     positions: Option<&'p mut Positions>,
 }
 
+/// A values path, built only when positions are being recorded.
+fn child_path(path: &Option<String>, key: impl std::fmt::Display, index: bool) -> Option<String> {
+    path.as_ref().map(|p| match (p.is_empty(), index) {
+        (_, true) => format!("{p}[{key}]"),
+        (true, false) => key.to_string(),
+        (false, false) => format!("{p}.{key}"),
+    })
+}
+
 impl Converter<'_> {
-    fn value(&mut self, n: &Node, path: &str) -> Result<Value, YamlError> {
+    /// Converts a node, consuming it so strings move rather than copy.
+    /// `path` is `None` unless positions are recorded.
+    fn value(&mut self, n: Node, path: &Option<String>) -> Result<Value, YamlError> {
         match n {
             Node::Scalar {
                 text,
                 style,
                 tag,
                 mark,
-            } => scalar_to_value(scalar_of(text, style, tag, mark)?, mark),
+            } => scalar_to_value(scalar_of(text, &style, &tag, &mark)?, &mark),
             Node::Seq(items) => {
                 let mut out = Vec::with_capacity(items.len());
-                for (i, it) in items.iter().enumerate() {
-                    out.push(self.value(it, &format!("{path}[{i}]"))?);
+                for (i, it) in items.into_iter().enumerate() {
+                    out.push(self.value(it, &child_path(path, i, true))?);
                 }
                 Ok(Value::List(out))
             }
@@ -518,8 +539,8 @@ impl Converter<'_> {
 
     fn fill_map(
         &mut self,
-        pairs: &[(Node, Node)],
-        path: &str,
+        pairs: Vec<(Node, Node)>,
+        path: &Option<String>,
         out: &mut Map,
     ) -> Result<(), YamlError> {
         for (k, v) in pairs {
@@ -538,32 +559,30 @@ impl Converter<'_> {
                                 for it in items {
                                     match it {
                                         Node::Map(p, _) => self.fill_map(p, path, out)?,
-                                        _ => return Err(err_at(mark, "map merge requires map or sequence of maps as the value")),
+                                        _ => return Err(err_at(&mark, "map merge requires map or sequence of maps as the value")),
                                     }
                                 }
                             }
                             _ => {
                                 return Err(err_at(
-                                    mark,
+                                    &mark,
                                     "map merge requires map or sequence of maps as the value",
                                 ))
                             }
                         }
                         continue;
                     }
-                    let key = key_string(scalar_of(text, style, tag, mark)?, mark)?;
-                    let child = if path.is_empty() {
-                        key.clone()
-                    } else {
-                        format!("{path}.{key}")
-                    };
-                    if let Some(p) = self.positions.as_deref_mut() {
-                        p.insert(child.clone(), (mark.line(), mark.col() + 1));
+                    let key = key_string(scalar_of(text, &style, &tag, &mark)?, &mark)?;
+                    let child = child_path(path, &key, false);
+                    if let (Some(p), Some(c)) = (self.positions.as_deref_mut(), &child) {
+                        p.insert(c.clone(), (mark.line(), mark.col() + 1));
                     }
                     let val = self.value(v, &child)?;
                     out.insert(key, val);
                 }
-                Node::Map(_, mark) => return Err(err_at(mark, "unsupported map key of type: map")),
+                Node::Map(_, mark) => {
+                    return Err(err_at(&mark, "unsupported map key of type: map"))
+                }
                 Node::Seq(_) => {
                     return Err(YamlError {
                         message: "unsupported map key of type: list".into(),
@@ -590,11 +609,12 @@ pub fn parse_documents(
         max_nodes: max_nodes(),
     };
     let docs = b.documents()?;
+    let root = positions.as_ref().map(|_| String::new());
     let mut conv = Converter { positions };
-    docs.iter()
+    docs.into_iter()
         .map(|d| match d {
             None => Ok(Value::Null),
-            Some(n) => conv.value(n, ""),
+            Some(n) => conv.value(n, &root),
         })
         .collect()
 }
