@@ -13,6 +13,8 @@ GNU time when installed) and the ratio peer/ours. Nothing here is an assertion: 
 """
 
 import os
+import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -78,14 +80,21 @@ def peak_rss_mib(cmd, stdin_path=None):
         return int(out.read().split()[-1]) / 1024
 
 
-def measure(cmd, stdin_path=None, runs=None, limit=None):
+def measure(cmd, stdin_path=None, runs=None, limit=None, before=None):
     """Median, spread and peak RSS over `runs` runs after one warm-up; with
-    `limit`, a run past it stops the measurement (returns {"timeout": limit})."""
+    `limit`, a run past it stops the measurement (returns {"timeout": limit}).
+    `before` runs ahead of every run, untimed (to empty a cache, say)."""
+    def once():
+        if before:
+            before()
+        return run_once(cmd, stdin_path, limit)
     try:
-        first = run_once(cmd, stdin_path, limit)
-        walls = [run_once(cmd, stdin_path, limit) for _ in range((runs or RUNS) - 1)]
+        first = once()
+        walls = [once() for _ in range((runs or RUNS) - 1)]
     except TimedOut:
         return {"timeout": limit}
+    if before:
+        before()
     walls.append(first)
     return {
         "median": statistics.median(walls),
@@ -180,6 +189,13 @@ def main():
         theirs = measure([kubectl, "kustomize", kdir], runs=3, limit=KUSTOMIZE_LIMIT)
     row("post-render 10,000 objects", ours, "kubectl kustomize", theirs)
 
+    # 4. pull from a local registry (CNCF distribution), cold and warm cache.
+    registry = shutil.which("docker-registry")
+    if registry:
+        bench_pull(tmp, registry, helm)
+    else:
+        row("pull from a local registry", None, note="docker-registry not installed")
+
     print(f"tracecat-chart benchmarks: median of {RUNS} runs (spread min-max), peak RSS\n")
     head = ("scenario", "ours", "spread", "peak", "peer", "peer median", "peer peak", "peer/ours")
     lines = [head]
@@ -196,6 +212,71 @@ def main():
     widths = [max(len(r[i]) for r in lines) for i in range(len(head))]
     for r in lines:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def bench_pull(tmp, registry, helm):
+    port = free_port()
+    cfg = os.path.join(tmp, "registry.yml")
+    with open(cfg, "w") as f:
+        f.write(f"version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n"
+                f"    rootdirectory: {tmp}/registry\nhttp:\n  addr: 127.0.0.1:{port}\n")
+    server = subprocess.Popen([registry, "serve", cfg], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        env = dict(os.environ, HOME=tmp, TRACECAT_CHART_CACHE=os.path.join(tmp, "cache"))
+        pkg = os.path.join(tmp, "pkg")
+        os.mkdir(pkg)
+        out = subprocess.run([OURS, "package", "-d", pkg], env=env, check=True,
+                             capture_output=True, text=True).stdout
+        archive = [w for w in out.split() if w.endswith(".tgz")][-1]
+        version = os.path.basename(archive)[len("tracecat-"):-len(".tgz")]
+        ref = f"oci://127.0.0.1:{port}/charts"
+        subprocess.run([OURS, "push", archive, ref, "--plain-http"], env=env, check=True,
+                       capture_output=True)
+        dest = os.path.join(tmp, "pulled")
+        chart = f"{ref}/tracecat"
+
+        def clean_dest():
+            shutil.rmtree(dest, ignore_errors=True)
+            os.mkdir(dest)
+
+        def cold():
+            clean_dest()
+            shutil.rmtree(env["TRACECAT_CHART_CACHE"], ignore_errors=True)
+
+        pull = [OURS, "pull", chart, "--version", version, "--plain-http", "-d", dest]
+        os.environ["TRACECAT_CHART_CACHE"] = env["TRACECAT_CHART_CACHE"]
+        ours_cold = measure(pull, before=cold)
+        theirs = None
+        if helm:
+            theirs = measure([helm, "pull", chart, "--version", version, "--plain-http",
+                              "-d", dest], before=clean_dest)
+        row("pull, cold cache", ours_cold, "helm4 pull", theirs)
+        ours_warm = measure(pull, before=clean_dest)
+        # Warm means no network at all: stop the registry and pull again.
+        server.terminate()
+        server.wait()
+        clean_dest()
+        offline = subprocess.run(pull, capture_output=True)
+        row("pull, warm cache", ours_warm, "helm4 pull", theirs,
+            "registry stopped: warm pull still succeeds" if offline.returncode == 0
+            else "registry stopped: warm pull FAILED")
+    finally:
+        if server.poll() is None:
+            server.terminate()
+            server.wait()
 
 
 if __name__ == "__main__":
