@@ -13,7 +13,10 @@ const QUICKSTART: &str = include_str!("../values/examples/quickstart.yaml");
 const DEFAULTS: &str = include_str!("../values/values.yaml");
 
 fn quickstart_request() -> Request {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/values/examples/quickstart.yaml");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/values/examples/quickstart.yaml"
+    );
     Request {
         values: Sources {
             files: vec![path.to_string()],
@@ -32,13 +35,18 @@ fn yaml(c: &mut Criterion) {
 fn merge(c: &mut Criterion) {
     let base = chart::embedded().unwrap();
     let user = values::parse_values_text(QUICKSTART, "quickstart.yaml").unwrap();
-    c.bench_function("merge: quickstart values into the chart tree's defaults", |b| {
-        b.iter_batched(
-            || (base.clone(), user.clone()),
-            |(mut ch, u)| dependencies::compute_values(&mut ch, u, &mut Warnings::default()).unwrap(),
-            criterion::BatchSize::SmallInput,
-        )
-    });
+    c.bench_function(
+        "merge: quickstart values into the chart tree's defaults",
+        |b| {
+            b.iter_batched(
+                || (base.clone(), user.clone()),
+                |(mut ch, u)| {
+                    dependencies::compute_values(&mut ch, u, &mut Warnings::default()).unwrap()
+                },
+                criterion::BatchSize::SmallInput,
+            )
+        },
+    );
 }
 
 fn set_parser(c: &mut Criterion) {
@@ -64,9 +72,10 @@ fn render(c: &mut Criterion) {
     let req = quickstart_request();
     let mut g = c.benchmark_group("render");
     g.sample_size(30);
-    g.bench_function("embedded chart, quickstart values (load, validate, render, sort)", |b| {
-        b.iter(|| release::template(black_box(&req)).unwrap())
-    });
+    g.bench_function(
+        "embedded chart, quickstart values (load, validate, render, sort)",
+        |b| b.iter(|| release::template(black_box(&req)).unwrap()),
+    );
     g.bench_function("embedded chart, quickstart values, one thread", |b| {
         let mut one = quickstart_request();
         one.render.threads = Some(1);

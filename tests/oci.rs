@@ -604,14 +604,29 @@ fn auth_behind_tls_login_docker_config_and_credential_helper() {
 struct Proxy {
     port: u16,
     served: Arc<AtomicUsize>,
+    blob_gets: Arc<AtomicUsize>,
 }
 
 #[derive(Clone, Copy)]
 enum Fault {
     /// Answer the first N requests with 503.
     Unavailable(usize),
-    /// Cut blob responses short.
+    /// Answer the first N requests with this status and Retry-After.
+    Status(usize, u16, &'static str),
+    /// Cut blob responses short (every time).
     TruncateBlobs,
+    /// Reset the connection (RST) half-way through the first blob response.
+    ResetFirstBlob,
+    /// Hold the first N responses back this many seconds.
+    Stall(usize, u64),
+    /// Hold every blob response back this many seconds.
+    StallBlobs(u64),
+    /// Flip a byte in every blob body (same length: the digest is wrong).
+    CorruptBlobs,
+    /// Serve manifests whose config has another media type.
+    WrongMediaType,
+    /// Serve a manifest larger than any registry allows.
+    HugeManifest,
 }
 
 fn read_head(s: &mut TcpStream) -> Option<Vec<u8>> {
@@ -637,16 +652,66 @@ fn content_length(head: &[u8]) -> usize {
         .unwrap_or(0)
 }
 
+/// Splits a raw HTTP response into head and body.
+fn split_response(resp: &[u8]) -> (String, Vec<u8>) {
+    match resp.windows(4).position(|w| w == b"\r\n\r\n") {
+        Some(pos) => (
+            String::from_utf8_lossy(&resp[..pos + 4]).into_owned(),
+            resp[pos + 4..].to_vec(),
+        ),
+        None => (String::from_utf8_lossy(resp).into_owned(), Vec::new()),
+    }
+}
+
+/// The response with a new body, Content-Length and Docker-Content-Digest
+/// dropped so only the body itself can be checked.
+fn with_body(head: &str, body: &[u8]) -> Vec<u8> {
+    let mut out = String::new();
+    for line in head.split("\r\n").filter(|l| !l.is_empty()) {
+        let lower = line.to_ascii_lowercase();
+        if lower.starts_with("content-length:") || lower.starts_with("docker-content-digest:") {
+            continue;
+        }
+        out.push_str(line);
+        out.push_str("\r\n");
+    }
+    out.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
+    let mut bytes = out.into_bytes();
+    bytes.extend_from_slice(body);
+    bytes
+}
+
+/// Closes with RST instead of FIN, as a crashed peer or middlebox does.
+fn reset(s: TcpStream) {
+    use std::os::fd::AsRawFd;
+    let linger = libc::linger {
+        l_onoff: 1,
+        l_linger: 0,
+    };
+    // SAFETY: a valid socket and a correctly sized option value.
+    unsafe {
+        libc::setsockopt(
+            s.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_LINGER,
+            &linger as *const libc::linger as *const libc::c_void,
+            std::mem::size_of::<libc::linger>() as libc::socklen_t,
+        );
+    }
+    drop(s);
+}
+
 fn start_proxy(upstream: u16, fault: Fault) -> Proxy {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let served = Arc::new(AtomicUsize::new(0));
-    let counter = served.clone();
+    let blob_gets = Arc::new(AtomicUsize::new(0));
+    let (counter, blobs) = (served.clone(), blob_gets.clone());
     std::thread::spawn(move || {
         for conn in listener.incoming() {
             let Ok(mut client) = conn else { break };
-            let counter = counter.clone();
-            std::thread::spawn(move || loop {
+            let (counter, blobs) = (counter.clone(), blobs.clone());
+            std::thread::spawn(move || {
                 let Some(head) = read_head(&mut client) else {
                     return;
                 };
@@ -655,36 +720,87 @@ fn start_proxy(upstream: u16, fault: Fault) -> Proxy {
                     return;
                 }
                 let n = counter.fetch_add(1, Ordering::SeqCst);
-                if let Fault::Unavailable(k) = fault {
-                    if n < k {
-                        let _ = client.write_all(b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 0\r\nContent-Length: 0\r\n\r\n");
-                        continue;
-                    }
-                }
                 let head_text = String::from_utf8_lossy(&head).to_string();
-                let is_blob_get = head_text.starts_with("GET ")
-                    && head_text.lines().next().unwrap_or("").contains("/blobs/");
+                let request_line = head_text.lines().next().unwrap_or("").to_string();
+                let is_get = head_text.starts_with("GET ");
+                let is_blob_get = is_get && request_line.contains("/blobs/");
+                let is_manifest_get = is_get && request_line.contains("/manifests/");
+                let nth_blob = if is_blob_get {
+                    blobs.fetch_add(1, Ordering::SeqCst)
+                } else {
+                    usize::MAX
+                };
+                match fault {
+                    Fault::Unavailable(k) if n < k => {
+                        let _ = client.write_all(b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 0\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+                        return;
+                    }
+                    Fault::Status(k, code, after) if n < k => {
+                        let _ = client.write_all(
+                            format!("HTTP/1.1 {code} Fault\r\nRetry-After: {after}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n").as_bytes(),
+                        );
+                        return;
+                    }
+                    Fault::Stall(k, secs) if n < k => {
+                        std::thread::sleep(std::time::Duration::from_secs(secs))
+                    }
+                    Fault::StallBlobs(secs) if is_blob_get => {
+                        std::thread::sleep(std::time::Duration::from_secs(secs))
+                    }
+                    _ => {}
+                }
                 let mut up = TcpStream::connect(("127.0.0.1", upstream)).unwrap();
                 let rewritten = head_text.replacen("\r\n", "\r\nConnection: close\r\n", 1);
                 up.write_all(rewritten.as_bytes()).unwrap();
                 up.write_all(&body).unwrap();
                 let mut resp = Vec::new();
                 let _ = up.read_to_end(&mut resp);
-                if matches!(fault, Fault::TruncateBlobs) && is_blob_get {
-                    // Keep the headers (with the full Content-Length), drop half the body.
-                    if let Some(pos) = resp.windows(4).position(|w| w == b"\r\n\r\n") {
-                        let body_len = resp.len() - pos - 4;
-                        resp.truncate(pos + 4 + body_len / 2);
+                let (rhead, mut rbody) = split_response(&resp);
+                let ok = rhead.starts_with("HTTP/1.1 200");
+                match fault {
+                    Fault::TruncateBlobs if is_blob_get && ok => {
+                        // The full Content-Length, half the body.
+                        let half = rbody.len() / 2;
+                        let _ = client.write_all(rhead.as_bytes());
+                        let _ = client.write_all(&rbody[..half]);
                     }
-                    let _ = client.write_all(&resp);
-                    return;
+                    Fault::ResetFirstBlob if nth_blob == 0 && ok => {
+                        let half = rbody.len() / 2;
+                        let _ = client.write_all(rhead.as_bytes());
+                        let _ = client.write_all(&rbody[..half]);
+                        let _ = client.flush();
+                        reset(client);
+                    }
+                    Fault::CorruptBlobs if is_blob_get && ok && !rbody.is_empty() => {
+                        let mid = rbody.len() / 2;
+                        rbody[mid] ^= 0xff;
+                        let _ = client.write_all(rhead.as_bytes());
+                        let _ = client.write_all(&rbody);
+                    }
+                    Fault::WrongMediaType if is_manifest_get && ok => {
+                        let text = String::from_utf8_lossy(&rbody).replace(
+                            "application/vnd.cncf.helm.config.v1+json",
+                            "application/vnd.oci.image.config.v1+json",
+                        );
+                        let _ = client.write_all(&with_body(&rhead, text.as_bytes()));
+                    }
+                    Fault::HugeManifest if is_manifest_get && ok => {
+                        let mut big = rbody.clone();
+                        big.resize(5 << 20, b' ');
+                        let _ = client.write_all(&with_body(&rhead, &big));
+                    }
+                    _ => {
+                        let _ = client.write_all(&resp);
+                    }
                 }
-                let _ = client.write_all(&resp);
-                return;
             });
         }
     });
-    Proxy { port, served }
+    Proxy {
+        port,
+        served,
+        blob_gets,
+    }
 }
 
 #[test]
@@ -770,4 +886,284 @@ fn faults_leave_nothing_partial() {
         .map(|d| d.count())
         .unwrap_or(0);
     assert!(cached <= 1, "only verified blobs are cached ({cached})");
+}
+
+/// Every cached blob is whole (hashes to its name) and no temporary file is
+/// left in the cache.
+fn assert_cache_whole(cache: &Path) {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        if let Ok(rd) = std::fs::read_dir(dir) {
+            for e in rd.flatten() {
+                if e.path().is_dir() {
+                    walk(&e.path(), out);
+                } else {
+                    out.push(e.path());
+                }
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(cache, &mut files);
+    for f in files {
+        let name = f.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(
+            !name.contains(".tmp-"),
+            "temporary file left: {}",
+            f.display()
+        );
+        if f.parent().is_some_and(|p| p.ends_with("blobs/sha256")) {
+            assert_eq!(
+                package_digest(&f),
+                format!("sha256:{name}"),
+                "corrupt cache blob"
+            );
+        }
+    }
+}
+
+/// Names of the files in a folder (sorted).
+fn listing(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+/// A registry with the chart pushed; returns it, a home, and the digest of
+/// the archive that was pushed.
+fn pushed(name: &str) -> (Registry, TempDir, String) {
+    let (reg, _) = start_registry(false, false);
+    let home = TempDir::new(name);
+    let tgz = packaged(home.path());
+    let digest = package_digest(&tgz);
+    let push = tc(
+        home.path(),
+        &[
+            "push",
+            &tgz.display().to_string(),
+            &format!("oci://127.0.0.1:{}/f", reg.port),
+            "--plain-http",
+        ],
+    );
+    assert!(push.status.success(), "{}", stderr(&push));
+    (reg, home, digest)
+}
+
+fn pull_via(
+    home: &Path,
+    port: u16,
+    dest: &Path,
+    extra_env: &[(&str, &str)],
+) -> std::process::Output {
+    let mut cmd = bin();
+    cmd.args([
+        "pull",
+        &format!("oci://127.0.0.1:{port}/f/tracecat"),
+        "--version",
+        "0.3.45",
+        "--plain-http",
+        "-d",
+        &dest.display().to_string(),
+    ])
+    .env("HOME", home)
+    .env("TRACECAT_CHART_CACHE", home.join("cache"))
+    .env_remove("DOCKER_CONFIG")
+    .env_remove("HELM_REGISTRY_CONFIG")
+    .env("TRACECAT_CHART_RETRY_SECONDS", "10")
+    .stdin(Stdio::null());
+    for (k, v) in extra_env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+/// Transient faults (429 with Retry-After, 500, a reset mid-blob, a stall
+/// longer than the response timeout) are retried and the pull succeeds with
+/// the right bytes.
+#[test]
+fn transient_registry_faults_are_retried() {
+    let (reg, _home, digest) = pushed("transient");
+    let cases = [
+        ("429", Fault::Status(1, 429, "1")),
+        ("500", Fault::Status(2, 500, "0")),
+        ("reset", Fault::ResetFirstBlob),
+        ("stall", Fault::Stall(1, 4)),
+    ];
+    for (label, fault) in cases {
+        let proxy = start_proxy(reg.port, fault);
+        let home = TempDir::new(label);
+        let dest = home.path().join("out");
+        std::fs::create_dir_all(&dest).unwrap();
+        let start = std::time::Instant::now();
+        let r = pull_via(
+            home.path(),
+            proxy.port,
+            &dest,
+            &[("TRACECAT_CHART_TIMEOUT_SECONDS", "1")],
+        );
+        assert!(r.status.success(), "{label}: {}", stderr(&r));
+        assert_eq!(listing(&dest), vec!["tracecat-0.3.45.tgz"], "{label}");
+        assert_eq!(
+            package_digest(&dest.join("tracecat-0.3.45.tgz")),
+            digest,
+            "{label}"
+        );
+        assert_cache_whole(&home.path().join("cache"));
+        if label == "429" {
+            // Retry-After: 1 was honoured.
+            assert!(
+                start.elapsed() >= std::time::Duration::from_secs(1),
+                "{label}"
+            );
+        }
+        if label == "reset" {
+            assert!(
+                proxy.blob_gets.load(Ordering::SeqCst) >= 2,
+                "the blob was fetched again"
+            );
+        }
+    }
+}
+
+/// Permanent faults fail fast with a message naming the problem, and leave
+/// no file in the output folder and nothing unverified in the cache.
+#[test]
+fn permanent_registry_faults_fail_fast() {
+    let (reg, _home, _) = pushed("permanent");
+    let counting = start_proxy(reg.port, Fault::Unavailable(0));
+    let h = TempDir::new("clean");
+    std::fs::create_dir_all(h.path().join("o")).unwrap();
+    let r = pull_via(h.path(), counting.port, &h.path().join("o"), &[]);
+    assert!(r.status.success(), "{}", stderr(&r));
+    let clean = counting.served.load(Ordering::SeqCst);
+    let cases = [
+        ("digest", Fault::CorruptBlobs, "digest"),
+        ("media-type", Fault::WrongMediaType, "mediatype"),
+        ("huge-manifest", Fault::HugeManifest, "larger than"),
+    ];
+    for (label, fault, says) in cases {
+        let proxy = start_proxy(reg.port, fault);
+        let home = TempDir::new(label);
+        let dest = home.path().join("out");
+        std::fs::create_dir_all(&dest).unwrap();
+        let r = pull_via(home.path(), proxy.port, &dest, &[]);
+        let err = stderr(&r);
+        assert_eq!(r.status.code(), Some(1), "{label}: {err}");
+        assert!(err.to_lowercase().contains(says), "{label}: {err}");
+        assert!(!err.contains("panicked"), "{label}: {err}");
+        // Fast: nothing was asked twice (a clean pull makes `clean` requests).
+        assert!(
+            proxy.served.load(Ordering::SeqCst) <= clean,
+            "{label}: retried a permanent fault"
+        );
+        assert!(listing(&dest).is_empty(), "{label}: {:?}", listing(&dest));
+        assert_cache_whole(&home.path().join("cache"));
+    }
+}
+
+/// A pull killed while the blob is in flight leaves nothing behind, and the
+/// next pull succeeds.
+#[test]
+fn killed_mid_pull_leaves_nothing_partial() {
+    let (reg, _home, digest) = pushed("killed");
+    let proxy = start_proxy(reg.port, Fault::StallBlobs(30));
+    let home = TempDir::new("killed-pull");
+    let dest = home.path().join("out");
+    std::fs::create_dir_all(&dest).unwrap();
+    let mut child = bin()
+        .args([
+            "pull",
+            &format!("oci://127.0.0.1:{}/f/tracecat", proxy.port),
+            "--version",
+            "0.3.45",
+            "--plain-http",
+            "-d",
+            &dest.display().to_string(),
+        ])
+        .env("HOME", home.path())
+        .env("TRACECAT_CHART_CACHE", home.path().join("cache"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while proxy.blob_gets.load(Ordering::SeqCst) == 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(
+        proxy.blob_gets.load(Ordering::SeqCst) > 0,
+        "the pull reached the blob"
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(listing(&dest).is_empty(), "{:?}", listing(&dest));
+    assert_cache_whole(&home.path().join("cache"));
+    let r = pull_via(home.path(), reg.port, &dest, &[]);
+    assert!(r.status.success(), "{}", stderr(&r));
+    assert_eq!(package_digest(&dest.join("tracecat-0.3.45.tgz")), digest);
+}
+
+/// Four pulls of the same chart into the same folder and cache at once:
+/// every one succeeds and one whole copy is left, with no temporary files.
+#[test]
+fn concurrent_pulls_leave_one_valid_copy() {
+    let (reg, _home, digest) = pushed("concurrent");
+    let home = TempDir::new("concurrent-pull");
+    let dest = home.path().join("out");
+    std::fs::create_dir_all(&dest).unwrap();
+    let port = reg.port;
+    let handles: Vec<_> = (0..4)
+        .map(|_| {
+            let (h, d) = (home.path().to_path_buf(), dest.clone());
+            std::thread::spawn(move || pull_via(&h, port, &d, &[]))
+        })
+        .collect();
+    for h in handles {
+        let r = h.join().unwrap();
+        assert!(r.status.success(), "{}", stderr(&r));
+    }
+    assert_eq!(listing(&dest), vec!["tracecat-0.3.45.tgz"]);
+    assert_eq!(package_digest(&dest.join("tracecat-0.3.45.tgz")), digest);
+    assert_cache_whole(&home.path().join("cache"));
+    // And --untar into the same folder at once: one whole tree.
+    let untar = home.path().join("untar");
+    std::fs::create_dir_all(&untar).unwrap();
+    let handles: Vec<_> = (0..3)
+        .map(|_| {
+            let (h, d) = (home.path().to_path_buf(), untar.clone());
+            std::thread::spawn(move || {
+                bin()
+                    .args([
+                        "pull",
+                        &format!("oci://127.0.0.1:{port}/f/tracecat"),
+                        "--version",
+                        "0.3.45",
+                        "--plain-http",
+                        "--untar",
+                        "-d",
+                        &d.display().to_string(),
+                    ])
+                    .env("HOME", &h)
+                    .env("TRACECAT_CHART_CACHE", h.join("cache"))
+                    .stdin(Stdio::null())
+                    .output()
+                    .unwrap()
+            })
+        })
+        .collect();
+    let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    assert!(results.iter().any(|r| r.status.success()));
+    for r in &results {
+        assert!(!stderr(r).contains("panicked"), "{}", stderr(r));
+    }
+    let chart_yaml = std::fs::read_to_string(untar.join("tracecat/Chart.yaml")).unwrap();
+    assert!(chart_yaml.contains("name: tracecat"));
+    let r = run(&["lint", &untar.join("tracecat").display().to_string()]);
+    assert!(!stderr(&r).contains("panicked"));
 }

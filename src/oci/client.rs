@@ -34,6 +34,18 @@ fn retry_budget() -> Duration {
     Duration::from_secs(s)
 }
 
+/// How long to wait for a connection or for a response to start
+/// (TRACECAT_CHART_TIMEOUT_SECONDS, default 30): a stalled registry is
+/// retried within the retry budget instead of hanging the pipeline.
+fn response_timeout() -> Duration {
+    let s = std::env::var("TRACECAT_CHART_TIMEOUT_SECONDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|s| *s > 0)
+        .unwrap_or(30u64);
+    Duration::from_secs(s)
+}
+
 /// Largest manifest or config accepted (4 MiB, as distribution allows).
 pub const MAX_MANIFEST_BYTES: u64 = 4 << 20;
 
@@ -122,7 +134,8 @@ impl Client {
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .tls_config(tls.build())
-            .timeout_connect(Some(Duration::from_secs(15)))
+            .timeout_connect(Some(response_timeout()))
+            .timeout_recv_response(Some(response_timeout()))
             .timeout_global(Some(Duration::from_secs(300)))
             .max_redirects(5)
             .user_agent(concat!("tracecat-chart/", env!("CARGO_PKG_VERSION")))
@@ -202,13 +215,20 @@ impl Client {
                 }
                 _ => None,
             };
+            // Too large is permanent (not retried): refused on the declared
+            // length, or as soon as the body passes the limit.
+            let declared = headers
+                .get("Content-Length")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<u64>().ok());
+            if declared.is_some_and(|n| n > limit) {
+                return Err(ureq::Error::BodyExceedsLimit(limit));
+            }
             let inner = resp.into_body().into_reader().take(limit + 1);
             let mut reader = progress::Reader { inner, progress };
             reader.read_to_end(&mut body).map_err(ureq::Error::Io)?;
             if body.len() as u64 > limit {
-                return Err(ureq::Error::Io(std::io::Error::other(format!(
-                    "response larger than {limit} bytes"
-                ))));
+                return Err(ureq::Error::BodyExceedsLimit(limit));
             }
         }
         Ok(Response {
@@ -347,6 +367,18 @@ impl Client {
 
     fn transport_error(&self, url: &str, e: ureq::Error) -> Error {
         let host = &self.registry;
+        if let ureq::Error::BodyExceedsLimit(limit) = e {
+            let path = url.split_once(host.as_str()).map(|(_, p)| p).unwrap_or(url);
+            return Error::new(
+                Kind::Registry,
+                format!("{host}: the response to {path} is larger than {limit} bytes; refused"),
+            )
+            .with_hint(if url.contains("/blobs/") {
+                "raise TRACECAT_CHART_MAX_CHART_BYTES if this chart is really that large"
+            } else {
+                "manifests are at most 4 MiB; the registry or a proxy in between is misbehaving"
+            });
+        }
         let text = e.to_string();
         let hint = if text.contains("InvalidContentType")
             || text.contains("corrupt message")
