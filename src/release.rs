@@ -139,7 +139,9 @@ pub fn validate_schema(chart: &Chart, vals: &Map, origins: &Origins) -> Result<(
         "values don't meet the specifications of the schema(s) in the following chart(s):",
     );
     let mut last = "";
-    for (c, v) in &out {
+    // One screen: the first violations, then a count of the rest.
+    const SHOWN: usize = 20;
+    for (c, v) in out.iter().take(SHOWN) {
         if c != last {
             msg.push_str(&format!("\n{c}:"));
             last = c;
@@ -152,6 +154,9 @@ pub fn validate_schema(chart: &Chart, vals: &Map, origins: &Origins) -> Result<(
         if let Some(h) = &v.hint {
             msg.push_str(&format!(" ({h})"));
         }
+    }
+    if out.len() > SHOWN {
+        msg.push_str(&format!("\n... and {} more", out.len() - SHOWN));
     }
     Err(Error::new(Kind::Values, msg)
         .with_path(out[0].1.path.clone())

@@ -67,27 +67,41 @@ fn from_json(s: String) -> JValue {
 }
 
 /// Helm's `indent`: every line, blank ones included, gets the padding.
-fn indent(s: JValue, n: usize) -> String {
+/// Bound on `until`, `indent` and friends, as minijinja bounds `range`: a
+/// hostile template cannot allocate without limit through them.
+const MAX_ITEMS: usize = 100_000;
+
+fn too_many(what: &str, n: impl std::fmt::Display) -> JError {
+    JError::new(
+        ErrorKind::InvalidOperation,
+        format!("{what}: {n} is more than the {MAX_ITEMS} allowed"),
+    )
+}
+
+fn indent(s: JValue, n: usize) -> Result<String, JError> {
+    if n > MAX_ITEMS {
+        return Err(too_many("indent", n));
+    }
     let pad = " ".repeat(n);
     let s = strval(&s);
-    format!("{pad}{}", s.replace('\n', &format!("\n{pad}")))
+    Ok(format!("{pad}{}", s.replace('\n', &format!("\n{pad}"))))
 }
 
 /// `block(n)`: the text trimmed, then on new lines indented by `n`; nothing
 /// at all when the text is blank. For placing helper output whose leading
 /// and trailing blank lines should not matter.
-fn block(s: JValue, n: usize) -> String {
+fn block(s: JValue, n: usize) -> Result<String, JError> {
     let text = strval(&s);
     let t = text.trim_matches(|c: char| c == '\n' || c == ' ' || c == '\r');
     if t.is_empty() {
-        String::new()
+        Ok(String::new())
     } else {
-        format!("\n{}", indent(JValue::from(t), n))
+        Ok(format!("\n{}", indent(JValue::from(t), n)?))
     }
 }
 
-fn nindent(s: JValue, n: usize) -> String {
-    format!("\n{}", indent(s, n))
+fn nindent(s: JValue, n: usize) -> Result<String, JError> {
+    Ok(format!("\n{}", indent(s, n)?))
 }
 
 /// Go's `%q` of a string.
@@ -472,8 +486,13 @@ fn nospace(s: JValue) -> String {
     strval(&s).chars().filter(|c| !c.is_whitespace()).collect()
 }
 
-fn until(n: i64) -> JValue {
-    JValue::from((0..n.max(0)).map(JValue::from).collect::<Vec<_>>())
+fn until(n: i64) -> Result<JValue, JError> {
+    if n > MAX_ITEMS as i64 {
+        return Err(too_many("until", n));
+    }
+    Ok(JValue::from(
+        (0..n.max(0)).map(JValue::from).collect::<Vec<_>>(),
+    ))
 }
 
 /// A subset of Go's fmt verbs: %s %v %d %q %f %t %x %%.

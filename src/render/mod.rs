@@ -20,6 +20,43 @@ use std::sync::Arc;
 /// instead of hanging. Raise the output bound with TRACECAT_CHART_MAX_OUTPUT_BYTES.
 const RECURSION_LIMIT: usize = 200;
 
+/// Template instructions one template may run (minijinja "fuel"): a loop
+/// that never ends, or ends after billions of steps, fails instead of
+/// hanging. The Tracecat chart needs well under a million per template.
+/// Raise with TRACECAT_CHART_MAX_TEMPLATE_STEPS.
+pub fn max_template_steps() -> u64 {
+    std::env::var("TRACECAT_CHART_MAX_TEMPLATE_STEPS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(50_000_000)
+}
+
+/// Counts what templates write against the output bound, so a runaway
+/// template stops when it passes the bound rather than after it has
+/// filled memory.
+struct Bounded<'a> {
+    buf: Vec<u8>,
+    total: &'a std::sync::atomic::AtomicUsize,
+    limit: usize,
+}
+
+impl std::io::Write for Bounded<'_> {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        let sum = self
+            .total
+            .fetch_add(data.len(), std::sync::atomic::Ordering::Relaxed)
+            + data.len();
+        if sum > self.limit {
+            return Err(std::io::Error::other("output bound"));
+        }
+        self.buf.extend_from_slice(data);
+        Ok(data.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 pub fn max_output_bytes() -> usize {
     std::env::var("TRACECAT_CHART_MAX_OUTPUT_BYTES")
         .ok()
@@ -67,6 +104,7 @@ pub fn new_environment() -> Environment<'static> {
     env.set_keep_trailing_newline(true);
     env.set_undefined_behavior(UndefinedBehavior::Chainable);
     env.set_recursion_limit(RECURSION_LIMIT);
+    env.set_fuel(Some(max_template_steps()));
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
     env.set_path_join_callback(|name, parent| std::borrow::Cow::Owned(join_path(name, parent)));
     env.set_formatter(|out, _state, v| {
@@ -130,6 +168,13 @@ pub fn template_error(e: &JError, rendering: &str) -> Error {
         ErrorKind::InvalidOperation => (
             format!("execution error at ({at}): {detail}"),
             "the chart refused these values; set what the message names (defaults: `tracecat-chart show values`)",
+        ),
+        ErrorKind::OutOfFuel => (
+            format!(
+                "template error at ({at}): stopped after {} template steps (an endless or runaway loop?)",
+                max_template_steps()
+            ),
+            "raise TRACECAT_CHART_MAX_TEMPLATE_STEPS if the template really needs more",
         ),
         ErrorKind::SyntaxError | ErrorKind::BadEscape => {
             (format!("parse error at ({at}): {detail}"), "the template itself is malformed")
@@ -275,22 +320,39 @@ fn render_jobs<T: Send>(
             }
             let job = &jobs[i];
             CURRENT_JOB.with(|j| j.set(i));
+            let mut out = Bounded {
+                buf: Vec::new(),
+                total: &total,
+                limit,
+            };
             let rendered = env
                 .get_template(&job.name)
                 .and_then(|t| {
                     let dot = Arc::new(job.dot.with_template(&job.name, &job.base_path));
-                    t.render(JValue::from_dyn_object(dot))
+                    t.render_captured_to(JValue::from_dyn_object(dot), &mut out)
+                        .map(|_| ())
                 })
-                .map_err(|e| template_error(&e, &job.name))
-                .and_then(|content| {
-                    let sum = total.fetch_add(content.len(), Ordering::Relaxed) + content.len();
-                    if sum > limit {
-                        return Err(Error::new(
+                .map_err(|e| {
+                    if total.load(Ordering::Relaxed) > limit {
+                        Error::new(
                             Kind::Render,
-                            format!("rendered output exceeds {limit} bytes"),
+                            format!(
+                                "rendered output exceeds {limit} bytes (stopped in {})",
+                                job.name
+                            ),
                         )
-                        .with_hint("raise TRACECAT_CHART_MAX_OUTPUT_BYTES if this is intended"));
+                        .with_hint("raise TRACECAT_CHART_MAX_OUTPUT_BYTES if this is intended")
+                    } else {
+                        template_error(&e, &job.name)
                     }
+                })
+                .and_then(|()| {
+                    let content = String::from_utf8(out.buf).map_err(|_| {
+                        Error::new(
+                            Kind::Render,
+                            format!("{} rendered bytes that are not UTF-8", job.name),
+                        )
+                    })?;
                     Ok(finish(&job.name, content))
                 });
             if rendered.is_err() {

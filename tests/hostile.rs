@@ -1,0 +1,448 @@
+//! Hostile inputs, end to end: each gets a clear error (exit 1 or 2, a
+//! message naming the problem) within a bounded time and memory, never a
+//! panic or a hang. The binary runs with a 2 GiB address-space limit and is
+//! killed if it runs past 60 s, so a blow-up fails the test instead of the
+//! machine.
+
+mod common;
+use common::*;
+use std::io::Write;
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Output, Stdio};
+use std::time::Duration;
+
+const MEMORY_LIMIT: u64 = 2 << 30;
+const TIME_LIMIT: Duration = Duration::from_secs(60);
+
+/// Runs the binary under the memory and time bounds.
+fn bounded(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = bin();
+    cmd.args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    // SAFETY: setrlimit is async-signal-safe.
+    unsafe {
+        cmd.pre_exec(|| {
+            let lim = libc::rlimit {
+                rlim_cur: MEMORY_LIMIT,
+                rlim_max: MEMORY_LIMIT,
+            };
+            libc::setrlimit(libc::RLIMIT_AS, &lim);
+            Ok(())
+        });
+    }
+    let child = cmd.spawn().unwrap();
+    let pid = child.id();
+    // Output is drained on another thread so a full pipe cannot stall it.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(TIME_LIMIT) {
+        Ok(out) => out.unwrap(),
+        Err(_) => {
+            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+            let shown: Vec<String> = args.iter().map(|a| a.chars().take(60).collect()).collect();
+            panic!("hung: {shown:?} ran past {TIME_LIMIT:?}");
+        }
+    }
+}
+
+/// A refusal: exit 1 or 2, the expected words, one screen, no panic, and
+/// nothing on stdout.
+fn refused(o: &Output, says: &str) {
+    let err = stderr(o);
+    assert!(
+        matches!(o.status.code(), Some(1) | Some(2)),
+        "exit {:?}: {err}",
+        o.status
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(err.contains(says), "expected {says:?} in: {err}");
+    assert!(err.lines().count() <= 25, "more than a screen: {err}");
+    assert!(o.stdout.is_empty(), "output despite the error");
+}
+
+fn file(dir: &Path, name: &str, data: &[u8]) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, data).unwrap();
+    p.display().to_string()
+}
+
+#[test]
+fn hostile_values_files() {
+    let t = TempDir::new("hostile-values");
+    let d = t.path();
+    // Nesting: flow and block.
+    let deep = format!("a: {}{}\n", "[".repeat(100_000), "]".repeat(100_000));
+    refused(
+        &bounded(
+            &["template", "-f", &file(d, "deep.yaml", deep.as_bytes())],
+            &[],
+        ),
+        "recursion limit",
+    );
+    let mut block = String::new();
+    for i in 0..2000 {
+        block.push_str(&" ".repeat(i));
+        block.push_str("k:\n");
+    }
+    refused(
+        &bounded(
+            &["template", "-f", &file(d, "block.yaml", block.as_bytes())],
+            &[],
+        ),
+        "nesting",
+    );
+    // Billion laughs.
+    let mut bomb = String::from("a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+    for i in 1..10 {
+        let p = i - 1;
+        bomb.push_str(&format!(
+            "a{i}: &a{i} [{}]\n",
+            vec![format!("*a{p}"); 10].join(", ")
+        ));
+    }
+    refused(
+        &bounded(
+            &["template", "-f", &file(d, "bomb.yaml", bomb.as_bytes())],
+            &[],
+        ),
+        "alias bomb",
+    );
+    // A file past the size bound, and a huge scalar within it.
+    let big = vec![b'#'; 65 << 20];
+    refused(
+        &bounded(&["template", "-f", &file(d, "big.yaml", &big)], &[]),
+        "big.yaml",
+    );
+    let scalar = format!("temporal:\n  blob: {}\n", "x".repeat(4 << 20));
+    let o = bounded(
+        &["values", "-f", &file(d, "scalar.yaml", scalar.as_bytes())],
+        &[],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    // Not UTF-8.
+    refused(
+        &bounded(
+            &["template", "-f", &file(d, "bytes.yaml", b"a: \xff\xfe\n")],
+            &[],
+        ),
+        "UTF-8",
+    );
+    // Tags: !!binary decodes, bad base64 is refused, unknown tags are kept.
+    let tags = file(
+        d,
+        "tags.yaml",
+        b"temporal:\n  bin: !!binary aGVsbG8=\n  own: !mine kept\n",
+    );
+    let o = bounded(&["values", "-f", &tags, "-o", "json"], &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("\"bin\":\"hello\"") || stdout(&o).contains("\"bin\": \"hello\""),
+        "{}",
+        stdout(&o)
+    );
+    assert!(stdout(&o).contains("kept"));
+    refused(
+        &bounded(
+            &[
+                "template",
+                "-f",
+                &file(d, "b64.yaml", b"temporal:\n  x: !!binary \"%%%\"\n"),
+            ],
+            &[],
+        ),
+        "base64",
+    );
+    refused(
+        &bounded(
+            &[
+                "template",
+                "-f",
+                &file(d, "int.yaml", b"temporal:\n  x: !!int abc\n"),
+            ],
+            &[],
+        ),
+        "!!int",
+    );
+    // Duplicate keys: the last wins, as Helm reads them.
+    let dup = file(
+        d,
+        "dup.yaml",
+        b"tracecat:\n  logLevel: INFO\n  logLevel: DEBUG\n",
+    );
+    let o = bounded(&["values", "-f", &dup], &[]);
+    assert!(stdout(&o).contains("logLevel: DEBUG"), "{}", stdout(&o));
+    // Syntax errors name the file and line.
+    let o = bounded(
+        &["template", "-f", &file(d, "syntax.yaml", b"a: 1\nb: [\n")],
+        &[],
+    );
+    refused(&o, "syntax.yaml");
+}
+
+#[test]
+fn hostile_set_flags() {
+    let segments = vec!["a"; 5000].join(".") + "=1";
+    refused(
+        &bounded(&["template", "--set", &segments], &[]),
+        "nested level",
+    );
+    refused(
+        &bounded(&["template", "--set", "a[1000000000]=1"], &[]),
+        "maximum supported index",
+    );
+    let many = (0..5000)
+        .map(|i| format!("k{i}=v"))
+        .collect::<Vec<_>>()
+        .join(",");
+    let o = bounded(&["template", "--set", &many], &[]);
+    refused(&o, "... and 4980 more");
+    refused(
+        &bounded(
+            &["template", "--set", &format!("x={}", "[".repeat(100_000))],
+            &[],
+        ),
+        "",
+    );
+    refused(
+        &bounded(
+            &[
+                "template",
+                "--set-json",
+                &format!("x={}", "[".repeat(100_000)),
+            ],
+            &[],
+        ),
+        "set-json",
+    );
+}
+
+/// A chart folder with the given templates.
+fn chart(dir: &Path, templates: &[(&str, &str)]) -> String {
+    std::fs::create_dir_all(dir.join("templates")).unwrap();
+    std::fs::write(
+        dir.join("Chart.yaml"),
+        "apiVersion: v2\nname: evil\nversion: 0.1.0\n",
+    )
+    .unwrap();
+    for (n, body) in templates {
+        std::fs::write(dir.join("templates").join(n), body).unwrap();
+    }
+    dir.display().to_string()
+}
+
+#[test]
+fn hostile_templates() {
+    let t = TempDir::new("hostile-templates");
+    let c = chart(
+        &t.path().join("recurse"),
+        &[(
+            "x.yaml",
+            "{% macro r(n) %}{{ r(n + 1) }}{% endmacro %}{{ r(0) }}",
+        )],
+    );
+    refused(&bounded(&["template", &c], &[]), "recursion");
+    let c = chart(
+        &t.path().join("include"),
+        &[
+            ("_h.tpl", "{% include \"x.yaml\" %}"),
+            ("x.yaml", "{% include \"_h.tpl\" %}"),
+        ],
+    );
+    refused(&bounded(&["template", &c], &[]), "recursion");
+    // Output without end: stopped at the bound, not after filling memory.
+    let c = chart(
+        &t.path().join("output"),
+        &[("x.yaml", "{% for i in range(100000) %}{% for j in range(100000) %}xxxxxxxxxxxxxxxx{% endfor %}{% endfor %}")],
+    );
+    let o = bounded(
+        &["template", &c],
+        &[("TRACECAT_CHART_MAX_OUTPUT_BYTES", "10000000")],
+    );
+    refused(&o, "exceeds 10000000 bytes");
+    // Work without output: stopped by the step bound.
+    let c = chart(
+        &t.path().join("spin"),
+        &[(
+            "x.yaml",
+            "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+        )],
+    );
+    refused(&bounded(&["template", &c], &[]), "template steps");
+    // Allocation through helpers is bounded too.
+    let c = chart(
+        &t.path().join("until"),
+        &[("x.yaml", "{{ until(1000000000000) }}")],
+    );
+    refused(&bounded(&["template", &c], &[]), "until");
+    let c = chart(
+        &t.path().join("indent"),
+        &[("x.yaml", "{{ \"a\" | indent(1000000000000) }}")],
+    );
+    refused(&bounded(&["template", &c], &[]), "indent");
+    let c = chart(
+        &t.path().join("repeat"),
+        &[("x.yaml", "{{ \"ab\" * 10000000000 }}")],
+    );
+    refused(&bounded(&["template", &c], &[]), "too large");
+}
+
+/// A gzipped tar with one raw entry (name bytes and type as given).
+fn archive(entries: &[(&[u8], u8, &[u8], &[u8])]) -> Vec<u8> {
+    let mut tar = Vec::new();
+    for (name, kind, link, body) in entries {
+        let mut h = [0u8; 512];
+        h[..name.len()].copy_from_slice(name);
+        h[100..107].copy_from_slice(b"0000644");
+        h[124..135].copy_from_slice(format!("{:011o}", body.len()).as_bytes());
+        h[136..147].copy_from_slice(b"00000000000");
+        h[156] = *kind;
+        h[157..157 + link.len()].copy_from_slice(link);
+        h[257..263].copy_from_slice(b"ustar\0");
+        h[263..265].copy_from_slice(b"00");
+        h[148..156].copy_from_slice(b"        ");
+        let sum: u32 = h.iter().map(|b| *b as u32).sum();
+        h[148..155].copy_from_slice(format!("{sum:06o}\0").as_bytes());
+        tar.extend_from_slice(&h);
+        tar.extend_from_slice(body);
+        tar.resize(tar.len().div_ceil(512) * 512, 0);
+    }
+    tar.resize(tar.len() + 1024, 0);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&tar).unwrap();
+    gz.finish().unwrap()
+}
+
+#[test]
+fn hostile_chart_archives() {
+    let t = TempDir::new("hostile-archives");
+    let d = t.path();
+    let chart_yaml: &[u8] = b"apiVersion: v2\nname: evil\nversion: 0.1.0\n";
+    let ok = (
+        b"evil/Chart.yaml".as_slice(),
+        b'0',
+        b"".as_slice(),
+        chart_yaml,
+    );
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "traversal",
+            archive(&[ok, (b"evil/../../etc/x", b'0', b"", b"x")]),
+            "..",
+        ),
+        (
+            "absolute",
+            archive(&[ok, (b"/etc/evil", b'0', b"", b"x")]),
+            "/etc/evil",
+        ),
+        (
+            "symlink",
+            archive(&[ok, (b"evil/templates/l.yaml", b'2', b"/etc/passwd", b"")]),
+            "link",
+        ),
+        (
+            "hardlink",
+            archive(&[
+                ok,
+                (b"evil/templates/h.yaml", b'1', b"evil/Chart.yaml", b""),
+            ]),
+            "link",
+        ),
+        (
+            "device",
+            archive(&[ok, (b"evil/templates/dev", b'3', b"", b"")]),
+            "evil/templates/dev",
+        ),
+        (
+            "fifo",
+            archive(&[ok, (b"evil/templates/fifo", b'6', b"", b"")]),
+            "evil/templates/fifo",
+        ),
+        (
+            "garbage",
+            b"\x1f\x8b\x08\x00 this is not gzip".to_vec(),
+            "garbage.tgz",
+        ),
+        ("empty", Vec::new(), "empty.tgz"),
+    ];
+    for (name, data, says) in cases {
+        let p = file(d, &format!("{name}.tgz"), &data);
+        let o = bounded(&["template", &p], &[]);
+        refused(&o, says);
+    }
+    // Gzip bomb: 200 MiB of zeros in one file, about 200 KiB compressed.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    let mut header = archive(&[]);
+    header.clear();
+    let mut tar = Vec::new();
+    let mut h = [0u8; 512];
+    h[..15].copy_from_slice(b"evil/values.yml");
+    h[100..107].copy_from_slice(b"0000644");
+    h[124..135].copy_from_slice(format!("{:011o}", 200u64 << 20).as_bytes());
+    h[136..147].copy_from_slice(b"00000000000");
+    h[156] = b'0';
+    h[257..263].copy_from_slice(b"ustar\0");
+    h[148..156].copy_from_slice(b"        ");
+    let sum: u32 = h.iter().map(|b| *b as u32).sum();
+    h[148..155].copy_from_slice(format!("{sum:06o}\0").as_bytes());
+    tar.extend_from_slice(&h);
+    gz.write_all(&tar).unwrap();
+    let zeros = vec![0u8; 1 << 20];
+    for _ in 0..200 {
+        gz.write_all(&zeros).unwrap();
+    }
+    gz.write_all(&[0u8; 1024]).unwrap();
+    let p = file(d, "bomb.tgz", &gz.finish().unwrap());
+    refused(&bounded(&["template", &p], &[]), "bomb.tgz");
+    // The same archives through `pull --untar`'s reader: `show chart`.
+    let p = file(
+        d,
+        "t2.tgz",
+        &archive(&[ok, (b"evil/../x", b'0', b"", b"x")]),
+    );
+    refused(&bounded(&["show", "chart", &p], &[]), "..");
+}
+
+#[test]
+fn hostile_post_render_input() {
+    let t = TempDir::new("hostile-post-render");
+    let input = format!("a: {}{}\n", "[".repeat(100_000), "]".repeat(100_000));
+    let mut child = bin()
+        .args(["post-render"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .current_dir(t.path())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    refused(&o, "recursion limit");
+    let mut child = bin()
+        .args(["post-render"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"kind: A\n\xff\xfe\n")
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    refused(&o, "UTF-8");
+}
