@@ -1,7 +1,7 @@
 # Build, test, lint and bench tracecat-chart.
 CARGO ?= cargo
 
-.PHONY: build test lint bench clean schema k8s-schemas install-helm-plugin
+.PHONY: build test lint bench micro-bench fuzz clean schema k8s-schemas install-helm-plugin
 
 build:
 	$(CARGO) build --release
@@ -17,6 +17,23 @@ lint:
 # Whole-process figures side by side with Helm, kubectl and the floor (installs nothing).
 bench: build
 	python3 scripts/bench.py
+
+# Criterion micro-benchmarks: values YAML, merge, --set, render.
+micro-bench:
+	$(CARGO) bench --bench core
+
+# Each fuzz target for FUZZ_SECONDS (needs the nightly toolchain and
+# `cargo install cargo-fuzz`). Seeds are in fuzz/seeds/TARGET; the growing
+# corpus in fuzz/corpus/TARGET; crashes in fuzz/artifacts/TARGET.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= set_parser values_yaml chart_archive render_values post_render
+fuzz:
+	cd fuzz && for t in $(FUZZ_TARGETS); do \
+		mkdir -p corpus/$$t && \
+		echo "== $$t ($(FUZZ_SECONDS) s)" && \
+		$(CARGO) +nightly fuzz run -O $$t corpus/$$t seeds/$$t -- \
+			-max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=20 || exit 1; \
+	done
 
 clean:
 	$(CARGO) clean

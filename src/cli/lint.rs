@@ -52,7 +52,8 @@ pub fn run(a: LintArgs) -> Result<i32> {
         Output::Json => report::json(&findings),
         Output::Sarif => report::sarif(&findings),
     };
-    super::write_stdout(&text)?;
+    // A finding may quote a value; secrets are masked.
+    super::write_stdout(&crate::secrets::redact::text(&text))?;
     let errors = findings
         .iter()
         .filter(|f| f.severity == Severity::Error)

@@ -374,12 +374,13 @@ pub fn run(args: Vec<String>) -> i32 {
     match res {
         Ok(code) => code,
         Err(e) => {
+            use crate::secrets::redact;
             if debug {
                 if let Some(d) = &e.debug {
-                    println!("{d}");
+                    println!("{}", redact::text(d));
                 }
             }
-            eprintln!("{e}");
+            eprintln!("{}", redact::text(&e.to_string()));
             e.exit_code()
         }
     }

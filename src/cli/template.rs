@@ -121,7 +121,7 @@ pub fn run(a: TemplateArgs, _debug: bool) -> Result<i32> {
     };
     let mut rel = release::template(&req)?;
     for w in &rel.warnings {
-        eprintln!("{w}");
+        eprintln!("{}", crate::secrets::redact::text(w));
     }
     let hash_names = a.job_name_suffix == Some(JobNameSuffix::Hash);
     if hash_names || a.job_ttl.is_some() {

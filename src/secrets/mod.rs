@@ -2,6 +2,8 @@
 //! random source, written in the formats deployments consume, and checked
 //! without ever printing a value.
 
+pub mod redact;
+
 use crate::error::{Error, Kind, Result};
 use base64::Engine;
 

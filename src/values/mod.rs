@@ -106,6 +106,22 @@ pub fn user_values(src: &Sources) -> Result<Map> {
 
 /// Like [`user_values`], recording where each path in the files was set.
 pub fn user_values_with_origins(src: &Sources, origins: &mut Origins) -> Result<Map> {
+    let base = user_values_inner(src, origins)?;
+    // Secret-looking values are masked in anything printed from here on.
+    crate::secrets::redact::remember_values(&base);
+    Ok(base)
+}
+
+fn user_values_inner(src: &Sources, origins: &mut Origins) -> Result<Map> {
+    for flag in src
+        .set
+        .iter()
+        .chain(&src.set_string)
+        .chain(&src.set_json)
+        .chain(&src.set_literal)
+    {
+        crate::secrets::redact::remember_set_flag(flag);
+    }
     let mut base = Map::new();
     for f in &src.files {
         let text = read_source(f)?;

@@ -1,0 +1,153 @@
+//! Keeping secret values out of messages. Values under secret-looking keys
+//! (passwords, tokens, the core secrets, client secrets, API keys, the
+//! password part of URLs) are remembered as they are read, and everything
+//! the tool prints on stderr passes through [`text`], which replaces them.
+
+use crate::values::{Map, Value};
+use std::borrow::Cow;
+use std::sync::Mutex;
+
+static KNOWN: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// Shorter strings are too likely to match ordinary text.
+const MIN_LEN: usize = 4;
+
+pub const MASK: &str = "<redacted>";
+
+/// Whether a values key holds a secret (by name, case-insensitive).
+pub fn sensitive_key(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    // Names of Secret objects and keys within them are not secret.
+    if k.ends_with("name")
+        || k.ends_with("ref")
+        || k.ends_with("arn")
+        || k == "existingsecret"
+        || k == "secretkey"
+    {
+        return false;
+    }
+    [
+        "password",
+        "passwd",
+        "token",
+        "apikey",
+        "api_key",
+        "privatekey",
+        "private_key",
+        "clientsecret",
+        "client_secret",
+        "accesskey",
+        "secretaccesskey",
+        "encryptionkey",
+        "servicekey",
+        "signingsecret",
+        "userauthsecret",
+        "credentials",
+    ]
+    .iter()
+    .any(|s| k.contains(s))
+}
+
+/// Remembers one secret value.
+pub fn remember(s: &str) {
+    if s.len() < MIN_LEN {
+        return;
+    }
+    if let Ok(mut known) = KNOWN.lock() {
+        if !known.iter().any(|k| k == s) {
+            known.push(s.to_string());
+            // Longest first, so a secret containing another is masked whole.
+            known.sort_by_key(|k| std::cmp::Reverse(k.len()));
+        }
+    }
+}
+
+/// The password in `scheme://user:password@host...`, if any.
+fn url_password(s: &str) -> Option<&str> {
+    let rest = s.split_once("://")?.1;
+    let auth = rest.split(['/', '?', '#']).next()?.rsplit_once('@')?.0;
+    auth.split_once(':')
+        .map(|(_, p)| p)
+        .filter(|p| !p.is_empty())
+}
+
+fn walk(key: &str, v: &Value) {
+    match v {
+        Value::String(s) => {
+            if sensitive_key(key) {
+                remember(s);
+            }
+            if let Some(p) = url_password(s) {
+                remember(p);
+            }
+        }
+        Value::List(items) => items.iter().for_each(|i| walk(key, i)),
+        Value::Map(m) => remember_values(m),
+        _ => {}
+    }
+}
+
+/// Remembers every secret-looking value of a values tree.
+pub fn remember_values(m: &Map) {
+    for (k, v) in m {
+        walk(k, v);
+    }
+}
+
+/// Remembers values given to secret-looking keys in a `--set` flag before
+/// it is parsed, so even an error quoting the flag is masked.
+pub fn remember_set_flag(flag: &str) {
+    for pair in flag.split(',') {
+        if let Some((k, v)) = pair.split_once('=') {
+            let last = k.rsplit('.').next().unwrap_or(k);
+            let last = last.split('[').next().unwrap_or(last);
+            if sensitive_key(last) {
+                remember(v);
+            }
+            if let Some(p) = url_password(v) {
+                remember(p);
+            }
+        }
+    }
+}
+
+/// The text with every remembered secret masked.
+pub fn text(s: &str) -> Cow<'_, str> {
+    let Ok(known) = KNOWN.lock() else {
+        return Cow::Borrowed(s);
+    };
+    let mut out = Cow::Borrowed(s);
+    for k in known.iter() {
+        if out.contains(k.as_str()) {
+            out = Cow::Owned(out.replace(k.as_str(), MASK));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_and_masking() {
+        assert!(sensitive_key("password") && sensitive_key("adminPassword"));
+        assert!(sensitive_key("dbEncryptionKey") && sensitive_key("clientSecret"));
+        assert!(!sensitive_key("existingSecret") && !sensitive_key("targetSecretName"));
+        assert!(!sensitive_key("secretArn") && !sensitive_key("replicas"));
+        assert_eq!(
+            url_password("redis://:hunter22@redis:6379/0"),
+            Some("hunter22")
+        );
+        assert_eq!(url_password("redis://redis:6379"), None);
+        let m = crate::values::yaml::parse_values(
+            "a:\n  password: pw-canary-1\n  url: redis://u:pw-canary-2@h\n  name: visible\n",
+            None,
+        )
+        .unwrap();
+        remember_values(&m);
+        remember_set_flag("x.apiKey=pw-canary-3,y=1");
+        let t = text("pw-canary-1 pw-canary-2 pw-canary-3 visible");
+        assert_eq!(t, "<redacted> <redacted> <redacted> visible");
+    }
+}

@@ -1,0 +1,232 @@
+//! Secret values never reach stderr, error messages, `--debug` output,
+//! lint reports or diffs, whatever command is run with them; only commands
+//! whose purpose is to output them (template's manifests, `secrets
+//! generate`, `values`) print them, on stdout. Generated files are 0600.
+
+mod common;
+use common::*;
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::process::{Output, Stdio};
+
+const CANARIES: [&str; 6] = [
+    "canary-db-key-3f9a7c",
+    "canary-service-7d2e41",
+    "canary-pg-password-91b3",
+    "canary-oidc-secret-55c0",
+    "canary-redis-pw-ab12",
+    "canary-set-token-e7e7",
+];
+
+fn values(dir: &std::path::Path, service_key: &str) -> String {
+    let text = format!(
+        "tracecat:\n  auth:\n    superadminEmail: admin@example.com\n\
+         externalPostgres:\n  host: db.example.com\n\
+         secrets:\n  create:\n    tracecat:\n      enabled: true\n      dbEncryptionKey: {}\n      serviceKey: {service_key}\n      signingSecret: canary-signing-0000\n      userAuthSecret: canary-userauth-0000\n\
+         \x20   postgres:\n      enabled: true\n      username: tracecat\n      password: {}\n\
+         \x20   temporalUiOidc:\n      enabled: true\n      clientId: ui\n      clientSecret: {}\n\
+         \x20   redis:\n      enabled: true\n      url: redis://:{}@redis:6379/0\n",
+        CANARIES[0], CANARIES[2], CANARIES[3], CANARIES[4]
+    );
+    let p = dir.join(format!("values-{service_key}.yaml"));
+    std::fs::write(&p, text).unwrap();
+    p.display().to_string()
+}
+
+fn clean(what: &str, text: &str) {
+    for c in CANARIES {
+        assert!(!text.contains(c), "{what} shows secret {c}:\n{text}");
+    }
+}
+
+fn no_secrets_on_stderr(what: &str, o: &Output) {
+    clean(&format!("{what} (stderr)"), &stderr(o));
+}
+
+#[test]
+fn secrets_stay_out_of_messages_debug_lint_and_diffs() {
+    let t = TempDir::new("hygiene");
+    let d = t.path();
+    let a = values(d, CANARIES[1]);
+    let b = values(d, "canary-service-changed-1");
+    let set = format!("tracecat.oidc.clientSecret={}", CANARIES[5]);
+
+    // A normal render: manifests on stdout (its purpose), nothing on stderr.
+    let o = run(&["template", "-f", &a, "--set", &set]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    no_secrets_on_stderr("template", &o);
+
+    // Errors quoting values: a schema error on a secret's own key, a bad
+    // --set flag carrying a secret, and --debug.
+    let bad = d.join("bad.yaml");
+    std::fs::write(
+        &bad,
+        format!(
+            "secrets:\n  create:\n    tracecat:\n      serviceKey: [{}]\n      bogusKey: 1\n",
+            CANARIES[1]
+        ),
+    )
+    .unwrap();
+    for args in [
+        vec!["template", "-f", &a, "-f", bad.to_str().unwrap(), "--debug"],
+        vec![
+            "template",
+            "-f",
+            &a,
+            "--set",
+            &format!("{set},oops[x]=1"),
+            "--debug",
+        ],
+        vec!["lint", "-f", &a, "-f", bad.to_str().unwrap()],
+    ] {
+        let o = run(&args);
+        assert!(!o.status.success(), "{args:?} should fail");
+        no_secrets_on_stderr(&format!("{args:?}"), &o);
+        clean(&format!("{args:?} (stdout)"), &stdout(&o));
+    }
+
+    // lint of good values: its report is not a place for secrets.
+    let o = run(&["lint", "-f", &a, "--set", &set]);
+    clean("lint (stdout)", &stdout(&o));
+    no_secrets_on_stderr("lint", &o);
+
+    // diff between two renders whose secrets differ: shown as changed, hidden.
+    let o = run(&["diff", "--from", &a, "--to", &b]);
+    let out = stdout(&o);
+    clean("diff (stdout)", &out);
+    assert!(!out.contains("canary-service-changed-1"), "{out}");
+    assert!(
+        out.contains("tracecat-secrets"),
+        "the Secret is reported as changed: {out}"
+    );
+    no_secrets_on_stderr("diff", &o);
+
+    // --debug on a template that renders invalid YAML containing a secret.
+    let chart = d.join("chart");
+    std::fs::create_dir_all(chart.join("templates")).unwrap();
+    std::fs::write(
+        chart.join("Chart.yaml"),
+        "apiVersion: v2\nname: leak\nversion: 0.1.0\n",
+    )
+    .unwrap();
+    std::fs::write(
+        chart.join("templates/s.yaml"),
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  password: {{ Values.db.password }}\n  broken: [\n",
+    )
+    .unwrap();
+    let o = run(&[
+        "template",
+        chart.to_str().unwrap(),
+        "--set",
+        &format!("db.password={}", CANARIES[2]),
+        "--debug",
+    ]);
+    assert!(!o.status.success());
+    clean("--debug output", &format!("{}{}", stdout(&o), stderr(&o)));
+    assert!(
+        stdout(&o).contains("<redacted>"),
+        "the debug output is shown, masked: {}",
+        stdout(&o)
+    );
+
+    // post-render never echoes its input's secrets in errors.
+    let mut child = bin()
+        .args(["post-render"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(
+            format!(
+                "kind: Secret\nstringData:\n  password: {}\n  x: [\n",
+                CANARIES[2]
+            )
+            .as_bytes(),
+        )
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(!o.status.success());
+    no_secrets_on_stderr("post-render", &o);
+
+    // registry login: the password from stdin is not echoed on failure.
+    let mut child = bin()
+        .args([
+            "registry",
+            "login",
+            "127.0.0.1:9",
+            "--username",
+            "u",
+            "--password-stdin",
+            "--plain-http",
+        ])
+        .env("HOME", d)
+        .env("TRACECAT_CHART_RETRY_SECONDS", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(CANARIES[5].as_bytes())
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    clean("registry login", &format!("{}{}", stdout(&o), stderr(&o)));
+}
+
+#[test]
+fn generated_secret_files_are_private_and_unprinted() {
+    let t = TempDir::new("hygiene-gen");
+    for (fmt, name) in [
+        ("env", "core.env"),
+        ("secret", "core.yaml"),
+        ("json", "core.json"),
+        ("values", "v.yaml"),
+    ] {
+        let f = t.path().join(name);
+        let o = run(&[
+            "secrets",
+            "generate",
+            "--format",
+            fmt,
+            "-o",
+            f.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let mode = std::fs::metadata(&f).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{name}");
+        let body = std::fs::read_to_string(&f).unwrap();
+        let printed = format!("{}{}", stdout(&o), stderr(&o));
+        for line in body.lines() {
+            for word in line
+                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '+' || c == '/' || c == '='))
+            {
+                if word.len() >= 32 {
+                    assert!(
+                        !printed.contains(word),
+                        "{fmt}: a generated value was printed"
+                    );
+                }
+            }
+        }
+        // check reads them back without printing them.
+        if fmt != "values" {
+            let c = run(&["secrets", "check", f.to_str().unwrap()]);
+            assert!(c.status.success(), "{}", stdout(&c));
+            let shown = format!("{}{}", stdout(&c), stderr(&c));
+            assert!(body.lines().all(|l| l.len() < 32
+                || !shown.contains(
+                    l.split_once(['=', ':'])
+                        .map(|(_, v)| v.trim())
+                        .unwrap_or("")
+                )));
+        }
+    }
+}
