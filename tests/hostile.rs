@@ -297,23 +297,28 @@ fn hostile_templates() {
 /// One raw tar entry: name, type flag, link target, body.
 type Entry<'a> = (&'a [u8], u8, &'a [u8], &'a [u8]);
 
+/// A raw ustar header (name, type and link written as given, unchecked).
+fn tar_header(name: &[u8], kind: u8, link: &[u8], size: u64) -> [u8; 512] {
+    let mut h = [0u8; 512];
+    h[..name.len()].copy_from_slice(name);
+    h[100..107].copy_from_slice(b"0000644");
+    h[124..135].copy_from_slice(format!("{size:011o}").as_bytes());
+    h[136..147].copy_from_slice(b"00000000000");
+    h[156] = kind;
+    h[157..157 + link.len()].copy_from_slice(link);
+    h[257..263].copy_from_slice(b"ustar\0");
+    h[263..265].copy_from_slice(b"00");
+    h[148..156].copy_from_slice(b"        ");
+    let sum: u32 = h.iter().map(|b| *b as u32).sum();
+    h[148..155].copy_from_slice(format!("{sum:06o}\0").as_bytes());
+    h
+}
+
 /// A gzipped tar of raw entries (names and types as given, unchecked).
 fn archive(entries: &[Entry]) -> Vec<u8> {
     let mut tar = Vec::new();
     for (name, kind, link, body) in entries {
-        let mut h = [0u8; 512];
-        h[..name.len()].copy_from_slice(name);
-        h[100..107].copy_from_slice(b"0000644");
-        h[124..135].copy_from_slice(format!("{:011o}", body.len()).as_bytes());
-        h[136..147].copy_from_slice(b"00000000000");
-        h[156] = *kind;
-        h[157..157 + link.len()].copy_from_slice(link);
-        h[257..263].copy_from_slice(b"ustar\0");
-        h[263..265].copy_from_slice(b"00");
-        h[148..156].copy_from_slice(b"        ");
-        let sum: u32 = h.iter().map(|b| *b as u32).sum();
-        h[148..155].copy_from_slice(format!("{sum:06o}\0").as_bytes());
-        tar.extend_from_slice(&h);
+        tar.extend_from_slice(&tar_header(name, *kind, link, body.len() as u64));
         tar.extend_from_slice(body);
         tar.resize(tar.len().div_ceil(512) * 512, 0);
     }
@@ -382,18 +387,7 @@ fn hostile_chart_archives() {
     }
     // Gzip bomb: 200 MiB of zeros in one file, about 200 KiB compressed.
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    let mut tar = Vec::new();
-    let mut h = [0u8; 512];
-    h[..15].copy_from_slice(b"evil/values.yml");
-    h[100..107].copy_from_slice(b"0000644");
-    h[124..135].copy_from_slice(format!("{:011o}", 200u64 << 20).as_bytes());
-    h[136..147].copy_from_slice(b"00000000000");
-    h[156] = b'0';
-    h[257..263].copy_from_slice(b"ustar\0");
-    h[148..156].copy_from_slice(b"        ");
-    let sum: u32 = h.iter().map(|b| *b as u32).sum();
-    h[148..155].copy_from_slice(format!("{sum:06o}\0").as_bytes());
-    tar.extend_from_slice(&h);
+    let tar = tar_header(b"evil/values.yml", b'0', b"", 200u64 << 20);
     gz.write_all(&tar).unwrap();
     let zeros = vec![0u8; 1 << 20];
     for _ in 0..200 {
@@ -413,37 +407,9 @@ fn hostile_chart_archives() {
 
 #[test]
 fn hostile_post_render_input() {
-    let t = TempDir::new("hostile-post-render");
     let input = format!("a: {}{}\n", "[".repeat(100_000), "]".repeat(100_000));
-    let mut child = bin()
-        .args(["post-render"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .current_dir(t.path())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let o = child.wait_with_output().unwrap();
+    let o = run_with_stdin(&["post-render"], input.as_bytes());
     refused(&o, "recursion limit");
-    let mut child = bin()
-        .args(["post-render"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"kind: A\n\xff\xfe\n")
-        .unwrap();
-    let o = child.wait_with_output().unwrap();
+    let o = run_with_stdin(&["post-render"], b"kind: A\n\xff\xfe\n");
     refused(&o, "UTF-8");
 }

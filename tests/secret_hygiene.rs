@@ -130,26 +130,14 @@ fn secrets_stay_out_of_messages_debug_lint_and_diffs() {
     );
 
     // post-render never echoes its input's secrets in errors.
-    let mut child = bin()
-        .args(["post-render"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(
-            format!(
-                "kind: Secret\nstringData:\n  password: {}\n  x: [\n",
-                CANARIES[2]
-            )
-            .as_bytes(),
+    let o = run_with_stdin(
+        &["post-render"],
+        format!(
+            "kind: Secret\nstringData:\n  password: {}\n  x: [\n",
+            CANARIES[2]
         )
-        .unwrap();
-    let o = child.wait_with_output().unwrap();
+        .as_bytes(),
+    );
     assert!(!o.status.success());
     no_secrets_on_stderr("post-render", &o);
 

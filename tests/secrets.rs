@@ -2,24 +2,9 @@
 
 mod common;
 use common::*;
-use std::io::Write;
-use std::process::Stdio;
 
 fn check_stdin(input: &str) -> std::process::Output {
-    let mut child = bin()
-        .args(["secrets", "check", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
+    run_with_stdin(&["secrets", "check", "-"], input.as_bytes())
 }
 
 #[test]

@@ -19,6 +19,21 @@ pub fn run(args: &[&str]) -> Output {
         .expect("run tracecat-chart")
 }
 
+/// Runs the binary with `input` on stdin.
+pub fn run_with_stdin(args: &[&str], input: &[u8]) -> Output {
+    use std::io::Write;
+    let mut child = bin()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run tracecat-chart");
+    // A child that exits early closes its stdin; that is its answer, not ours.
+    let _ = child.stdin.take().expect("stdin").write_all(input);
+    child.wait_with_output().expect("wait for tracecat-chart")
+}
+
 pub fn run_in(dir: &Path, args: &[&str]) -> Output {
     bin()
         .args(args)
