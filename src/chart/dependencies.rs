@@ -28,8 +28,15 @@ fn go_t(v: &Value) -> String {
 }
 
 /// Helm's `coalesce`: chart defaults under user values, recursively into
-/// subcharts with globals copied down.
-pub fn coalesce(chart: &Chart, mut v: Map, prefix: &str, warn: &mut Warnings) -> Result<Map> {
+/// subcharts with globals copied down. `merge` keeps nulls (Helm's
+/// `MergeValues`) instead of letting them delete defaults.
+pub fn coalesce(
+    chart: &Chart,
+    mut v: Map,
+    prefix: &str,
+    merge: bool,
+    warn: &mut Warnings,
+) -> Result<Map> {
     let name = chart.name();
     let subs: Vec<String> = chart.dependencies.iter().map(Chart::name).collect();
     merge::coalesce_values(
@@ -37,7 +44,7 @@ pub fn coalesce(chart: &Chart, mut v: Map, prefix: &str, warn: &mut Warnings) ->
         &chart.values,
         &concat(prefix, &name),
         &subs,
-        false,
+        merge,
         warn,
     );
     for sub in &chart.dependencies {
@@ -57,7 +64,7 @@ pub fn coalesce(chart: &Chart, mut v: Map, prefix: &str, warn: &mut Warnings) ->
         let mut dv = dv;
         let sub_prefix = concat(prefix, &name);
         merge::coalesce_globals(&mut dv, &v, &sub_prefix, warn);
-        let res = coalesce(sub, dv, &sub_prefix, warn)?;
+        let res = coalesce(sub, dv, &sub_prefix, merge, warn)?;
         v.insert(sname, Value::Map(res));
     }
     Ok(v)
@@ -92,7 +99,7 @@ pub fn process_enabled(
         }
     }
     chart.dependencies = kept.iter().map(|(c, _)| c.clone()).collect();
-    let cvals = coalesce(chart, parent_vals.clone(), "", warn)?;
+    let cvals = coalesce(chart, parent_vals.clone(), "", false, warn)?;
     let tags = cvals.get("tags").and_then(Value::as_map);
     let mut enabled_deps = Vec::new();
     for (c, decl) in kept {
@@ -149,5 +156,117 @@ pub fn process_enabled(
 /// The final `.Values` of a chart for the given user values.
 pub fn compute_values(chart: &mut Chart, user: Map, warn: &mut Warnings) -> Result<Map> {
     process_enabled(chart, &user, "", warn)?;
-    coalesce(chart, user, "", warn)
+    process_imports(chart, warn)?;
+    coalesce(chart, user, "", false, warn)
+}
+
+/// Helm's `processDependencyImportValues`, children first. A chart that still
+/// declares an enabled dependency gets new defaults: its values merged with
+/// its subcharts' (nulls kept), under which the imported tables are laid.
+/// The chart's own values win over imported ones. User values are applied
+/// later, over all of this.
+fn process_imports(chart: &mut Chart, warn: &mut Warnings) -> Result<()> {
+    for sub in chart.dependencies.iter_mut() {
+        process_imports(sub, warn)?;
+    }
+    // Only dependencies left after `condition`/`tags`, under their alias.
+    let enabled: Vec<(String, Vec<Value>)> = chart
+        .declared_dependencies()
+        .into_iter()
+        .map(|d| {
+            let name = if d.alias.is_empty() { d.name } else { d.alias };
+            (name, d.import_values)
+        })
+        .filter(|(name, _)| chart.dependencies.iter().any(|c| &c.name() == name))
+        .collect();
+    if enabled.is_empty() {
+        return Ok(());
+    }
+    let mut cvals = coalesce(chart, Map::new(), "", true, warn)?;
+    let mut imported = Map::new();
+    for (name, entries) in &enabled {
+        for entry in entries {
+            let (child, parent) = match entry {
+                Value::Map(m) => (go_field(m, "child"), Some(go_field(m, "parent"))),
+                Value::String(s) => (format!("exports.{s}"), None),
+                // Helm skips entries of any other shape.
+                _ => continue,
+            };
+            let table = match table_at(&cvals, &format!("{name}.{child}")) {
+                Ok(t) => t.clone(),
+                Err(missing) => {
+                    warn.0.push(format!(
+                        "Warning: ImportValues missing table from chart {name}: \"{missing}\" is not a table"
+                    ));
+                    continue;
+                }
+            };
+            let mut src = match parent.as_deref() {
+                None | Some(".") => table,
+                Some(p) => nest(p, table),
+            };
+            merge::coalesce_tables(&mut imported, &mut src, "", true, warn);
+        }
+    }
+    merge::coalesce_tables(&mut cvals, &mut imported, "", true, warn);
+    chart.values = cvals;
+    Ok(())
+}
+
+/// Go's `%v` of a field of an `import-values` map (`<nil>` when absent).
+fn go_field(m: &Map, key: &str) -> String {
+    match m.get(key) {
+        None | Some(Value::Null) => "<nil>".into(),
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+    }
+}
+
+/// Helm's `Values.Table`: walks a dotted path of tables. On failure, the
+/// segment that was missing or not a table.
+fn table_at<'a>(vals: &'a Map, path: &str) -> std::result::Result<&'a Map, String> {
+    let mut cur = vals;
+    for seg in path.split('.') {
+        match cur.get(seg) {
+            Some(Value::Map(m)) => cur = m,
+            _ => return Err(seg.to_string()),
+        }
+    }
+    Ok(cur)
+}
+
+/// `a.b.c` and a table: `{a: {b: {c: table}}}` (Helm's `pathToMap`).
+fn nest(path: &str, table: Map) -> Map {
+    let mut cur = table;
+    for seg in path.split('.').rev() {
+        let mut m = Map::new();
+        m.insert(seg.to_string(), Value::Map(cur));
+        cur = m;
+    }
+    cur
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::values::yaml::parse_values;
+
+    fn m(s: &str) -> Map {
+        parse_values(s, None).unwrap()
+    }
+
+    #[test]
+    fn table_paths_name_the_failing_segment() {
+        let v = m("a:\n  b:\n    c: 1\n  s: x\n");
+        assert_eq!(table_at(&v, "a.b").unwrap(), &m("c: 1\n"));
+        assert_eq!(table_at(&v, "a.s").unwrap_err(), "s");
+        assert_eq!(table_at(&v, "a.zz.c").unwrap_err(), "zz");
+        assert_eq!(table_at(&v, "a.").unwrap_err(), "");
+    }
+
+    #[test]
+    fn parent_paths_nest_the_imported_table() {
+        assert_eq!(nest("x.sub", m("k: 1\n")), m("x:\n  sub:\n    k: 1\n"));
+        assert_eq!(nest("x", Map::new()), m("x: {}\n"));
+    }
 }

@@ -20,6 +20,9 @@ pub struct Dependency {
     pub condition: String,
     pub tags: Vec<String>,
     pub alias: String,
+    /// `import-values` entries as written: a string (`exports.<name>`) or a
+    /// `{child, parent}` map.
+    pub import_values: Vec<Value>,
 }
 
 #[derive(Debug, Clone)]
@@ -85,6 +88,10 @@ impl Chart {
                     _ => Vec::new(),
                 },
                 alias: meta_str(d, "alias"),
+                import_values: match d.get("import-values") {
+                    Some(Value::List(l)) => l.clone(),
+                    _ => Vec::new(),
+                },
             })
             .collect()
     }

@@ -94,7 +94,9 @@ pub fn coalesce_tables(
     for (key, val) in src.iter_mut() {
         let full = concat(prefix, key);
         match dst.get_mut(key) {
-            Some(Value::Null) if !merge => {
+            // Helm 4 deletes only when a non-null default is being nulled;
+            // a null over a null stays (Helm 3 deleted it).
+            Some(Value::Null) if !merge && !matches!(val, Value::Null) => {
                 dst.remove(key);
             }
             None => {
