@@ -18,66 +18,87 @@ pub struct Rules {
 
 /// Go's `filepath.Match`: `*` and `?` do not cross `/`; `[...]` classes.
 pub fn glob_match(pattern: &str, name: &str) -> bool {
-    fn go(p: &[char], n: &[char]) -> bool {
-        if p.is_empty() {
-            return n.is_empty();
-        }
-        match p[0] {
-            '*' => {
-                let rest = &p[1..];
-                let mut i = 0;
-                loop {
-                    if go(rest, &n[i..]) {
-                        return true;
-                    }
-                    if i >= n.len() || n[i] == '/' {
-                        return false;
-                    }
-                    i += 1;
-                }
-            }
-            '?' => !n.is_empty() && n[0] != '/' && go(&p[1..], &n[1..]),
-            '[' => {
-                if n.is_empty() || n[0] == '/' {
-                    return false;
-                }
-                let c = n[0];
-                let mut i = 1;
-                let negate = i < p.len() && (p[i] == '^' || p[i] == '!');
-                if negate {
-                    i += 1;
-                }
-                let mut matched = false;
-                let mut first = true;
-                while i < p.len() && (p[i] != ']' || first) {
-                    first = false;
-                    let mut lo = p[i];
-                    if lo == '\\' && i + 1 < p.len() {
-                        i += 1;
-                        lo = p[i];
-                    }
-                    let mut hi = lo;
-                    if i + 2 < p.len() && p[i + 1] == '-' && p[i + 2] != ']' {
-                        hi = p[i + 2];
-                        i += 2;
-                    }
-                    if lo <= c && c <= hi {
-                        matched = true;
-                    }
-                    i += 1;
-                }
-                if i >= p.len() {
-                    return false; // malformed class
-                }
-                matched != negate && go(&p[i + 1..], &n[1..])
-            }
-            '\\' if p.len() > 1 => !n.is_empty() && n[0] == p[1] && go(&p[2..], &n[1..]),
-            c => !n.is_empty() && n[0] == c && go(&p[1..], &n[1..]),
-        }
+    // Most patterns are literal names; most names are ASCII. Only the rest
+    // pay for decoding into chars.
+    if !pattern.contains(['*', '?', '[', '\\']) {
+        return pattern == name;
+    }
+    if pattern.is_ascii() && name.is_ascii() {
+        return go(pattern.as_bytes(), name.as_bytes());
     }
     let p: Vec<char> = pattern.chars().collect();
     let n: Vec<char> = name.chars().collect();
     go(&p, &n)
+}
+
+/// The matcher over bytes (ASCII) or chars.
+fn go<T: Copy + Ord + From<u8>>(p: &[T], n: &[T]) -> bool {
+    let (star, question, open, close, slash, backslash, caret, bang, dash) = (
+        T::from(b'*'),
+        T::from(b'?'),
+        T::from(b'['),
+        T::from(b']'),
+        T::from(b'/'),
+        T::from(b'\\'),
+        T::from(b'^'),
+        T::from(b'!'),
+        T::from(b'-'),
+    );
+    let Some(&first) = p.first() else {
+        return n.is_empty();
+    };
+    if first == star {
+        let rest = &p[1..];
+        let mut i = 0;
+        loop {
+            if go(rest, &n[i..]) {
+                return true;
+            }
+            if i >= n.len() || n[i] == slash {
+                return false;
+            }
+            i += 1;
+        }
+    } else if first == question {
+        !n.is_empty() && n[0] != slash && go(&p[1..], &n[1..])
+    } else if first == open {
+        if n.is_empty() || n[0] == slash {
+            return false;
+        }
+        let c = n[0];
+        let mut i = 1;
+        let negate = i < p.len() && (p[i] == caret || p[i] == bang);
+        if negate {
+            i += 1;
+        }
+        let mut matched = false;
+        let mut first = true;
+        while i < p.len() && (p[i] != close || first) {
+            first = false;
+            let mut lo = p[i];
+            if lo == backslash && i + 1 < p.len() {
+                i += 1;
+                lo = p[i];
+            }
+            let mut hi = lo;
+            if i + 2 < p.len() && p[i + 1] == dash && p[i + 2] != close {
+                hi = p[i + 2];
+                i += 2;
+            }
+            if lo <= c && c <= hi {
+                matched = true;
+            }
+            i += 1;
+        }
+        if i >= p.len() {
+            return false; // malformed class
+        }
+        matched != negate && go(&p[i + 1..], &n[1..])
+    } else if first == backslash && p.len() > 1 {
+        !n.is_empty() && n[0] == p[1] && go(&p[2..], &n[1..])
+    } else {
+        !n.is_empty() && n[0] == first && go(&p[1..], &n[1..])
+    }
 }
 
 impl Rules {
@@ -154,6 +175,19 @@ mod tests {
         assert!(!glob_match("templates/*.yaml", "templates/sub/a.yaml"));
         assert!(glob_match("*.ba[kx]", "x.bak"));
         assert!(glob_match("a?c", "abc"));
+        assert!(!glob_match("a?c", "a/c"));
+        assert!(glob_match("[!x]*", "yes"));
+        assert!(!glob_match("[^y]*", "yes"));
+        assert!(glob_match("[a-c]", "b"));
+        assert!(!glob_match("[a-c", "b"));
+        assert!(glob_match("a\\*", "a*"));
+        assert!(!glob_match("a\\*", "ab"));
+        assert!(glob_match("literal.txt", "literal.txt"));
+        assert!(!glob_match("literal.txt", "literal.txt2"));
+        // Non-ASCII names: `?` and classes take whole characters.
+        assert!(glob_match("?.yaml", "é.yaml"));
+        assert!(glob_match("[à-ü]*", "ête"));
+        assert!(glob_match("*é", "café"));
     }
 
     #[test]

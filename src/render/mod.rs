@@ -115,12 +115,10 @@ pub fn new_environment() -> Environment<'static> {
     env
 }
 
-fn collect(
-    chart: &Chart,
-    prefix: &str,
-    env: &mut Environment<'static>,
-    out: &mut Vec<(String, bool)>,
-) -> Result<()> {
+/// Every template of the chart tree, in chart order: (full name, source,
+/// rendered on its own?). Partials, NOTES.txt and library charts are only
+/// compiled.
+fn collect(chart: &Chart, prefix: &str, out: &mut Vec<(String, String, bool)>) {
     let chart_path = if prefix.is_empty() {
         chart.name()
     } else {
@@ -128,16 +126,13 @@ fn collect(
     };
     for (rel, src) in &chart.templates {
         let full = format!("{chart_path}/{rel}");
-        env.add_template_owned(full.clone(), src.clone())
-            .map_err(|e| template_error(&e, &full))?;
         let base = rel.rsplit('/').next().unwrap_or(rel);
         let renderable = !base.starts_with('_') && base != "NOTES.txt" && !chart.is_library();
-        out.push((full, renderable));
+        out.push((full, src.clone(), renderable));
     }
     for d in &chart.dependencies {
-        collect(d, &chart_path, env, out)?;
+        collect(d, &chart_path, out);
     }
-    Ok(())
 }
 
 /// Turns an engine error into the tool's error. The message names the
@@ -276,12 +271,21 @@ fn render_jobs<T: Send>(
         }
         String::new()
     });
-    let mut names = Vec::new();
-    collect(chart, "", &mut env, &mut names)?;
+    let mut templates = Vec::new();
+    collect(chart, "", &mut templates);
+    // Templates compile on first use, on whichever thread needs them, so
+    // compiling overlaps with rendering instead of preceding it.
+    let sources: std::collections::HashMap<String, String> = templates
+        .iter()
+        .map(|(name, src, _)| (name.clone(), src.clone()))
+        .collect();
+    env.set_loader(move |name| Ok(sources.get(name).cloned()));
     let dots = build_dots(chart, values, opts);
     let mut jobs = Vec::new();
-    for (name, renderable) in names {
+    let mut compile_only = Vec::new();
+    for (name, _, renderable) in &templates {
         if !renderable {
+            compile_only.push(name.clone());
             continue;
         }
         // The chart a template belongs to is the longest dot key prefixing it.
@@ -293,7 +297,7 @@ fn render_jobs<T: Send>(
             continue;
         };
         jobs.push(Job {
-            name,
+            name: name.clone(),
             dot: dot.clone(),
             base_path: format!("{chart_path}/templates"),
         });
@@ -315,8 +319,13 @@ fn render_jobs<T: Send>(
         let mut mine: Vec<(usize, Result<T>)> = Vec::new();
         loop {
             let i = next.fetch_add(1, Ordering::Relaxed);
-            if i >= jobs.len() || failed.load(Ordering::Relaxed) {
+            if i >= jobs.len() + compile_only.len() || failed.load(Ordering::Relaxed) {
                 break;
+            }
+            if i >= jobs.len() {
+                // Compiled for its syntax errors only; the sweep below reports them.
+                let _ = env.get_template(&compile_only[i - jobs.len()]);
+                continue;
             }
             let job = &jobs[i];
             CURRENT_JOB.with(|j| j.set(i));
@@ -377,6 +386,14 @@ fn render_jobs<T: Send>(
         }
         Ok(all)
     })?;
+    // As in Helm, every template is parsed before any runs: a syntax error
+    // anywhere (first in chart order) wins over execution errors. Templates
+    // already compiled are only looked up here.
+    for (name, _, _) in &templates {
+        if let Err(e) = env.get_template(name) {
+            return Err(template_error(&e, name));
+        }
+    }
     // The first failure in Helm's order is the one reported.
     results.sort_by_key(|(i, _)| *i);
     let mut out = Vec::with_capacity(results.len());
@@ -461,6 +478,47 @@ mod tests {
                 e.contains("t20.yaml") && e.contains("last"),
                 "{threads}: {e}"
             );
+        }
+    }
+
+    /// Templates compile lazily, yet a syntax error anywhere (even in a
+    /// partial nothing imports, or NOTES.txt) is reported, and before any
+    /// execution error, as Helm parses everything first.
+    #[test]
+    fn syntax_errors_win_wherever_they_are() {
+        let cases: [(&[(&str, &str)], &str); 3] = [
+            (
+                &[
+                    ("t1.yaml", "{{ fail(\"runtime\") }}"),
+                    ("NOTES.txt", "{{ broken"),
+                ],
+                "c/templates/NOTES.txt",
+            ),
+            (
+                &[("t1.yaml", "kind: A\n"), ("_unused.tpl", "{% macro m( %}")],
+                "c/templates/_unused.tpl",
+            ),
+            (
+                &[
+                    ("a.yaml", "{{ fail(\"runtime\") }}"),
+                    ("z.yaml", "{% if %}"),
+                ],
+                "c/templates/z.yaml",
+            ),
+        ];
+        for (templates, culprit) in cases {
+            let c = chart(templates);
+            for threads in [1, 2, 4] {
+                let opts = RenderOptions {
+                    threads: Some(threads),
+                    ..Default::default()
+                };
+                let e = render(&c, &Map::new(), &opts).unwrap_err().to_string();
+                assert!(
+                    e.contains(culprit) && !e.contains("runtime"),
+                    "{threads}: {e}"
+                );
+            }
         }
     }
 
