@@ -6,6 +6,7 @@ pub mod merge;
 pub mod model;
 pub mod numfmt;
 pub mod schema;
+pub mod schema_fast;
 pub mod set;
 pub mod yaml;
 pub mod yamlout;

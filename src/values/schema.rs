@@ -104,9 +104,25 @@ fn properties_at<'s>(schema: &'s serde_json::Value, schema_path: &str) -> Vec<&'
 /// Validates values against a schema document. Errors in the schema itself
 /// come back as Err.
 pub fn validate(schema_text: &str, values: &Map) -> Result<Vec<Violation>, String> {
-    let schema: serde_json::Value = serde_json::from_str(schema_text)
-        .map_err(|e| format!("values.schema.json is not valid JSON: {e}"))?;
-    let validator = jsonschema::validator_for(&schema)
+    let schema = parse_schema(schema_text)?;
+    if super::schema_fast::surely_valid(&schema, values) {
+        return Ok(Vec::new());
+    }
+    violations(&schema, values)
+}
+
+/// [`validate`] without the fast path: always the full validator.
+pub fn validate_fully(schema_text: &str, values: &Map) -> Result<Vec<Violation>, String> {
+    violations(&parse_schema(schema_text)?, values)
+}
+
+fn parse_schema(schema_text: &str) -> Result<serde_json::Value, String> {
+    serde_json::from_str(schema_text)
+        .map_err(|e| format!("values.schema.json is not valid JSON: {e}"))
+}
+
+fn violations(schema: &serde_json::Value, values: &Map) -> Result<Vec<Violation>, String> {
+    let validator = jsonschema::validator_for(schema)
         .map_err(|e| format!("values.schema.json is invalid: {e}"))?;
     let instance = serde_json::Value::Object(
         values
@@ -124,7 +140,7 @@ pub fn validate(schema_text: &str, values: &Map) -> Result<Vec<Violation>, Strin
         let path = pointer_to_path(err.instance_path().as_str());
         match err.kind() {
             ValidationErrorKind::AdditionalProperties { unexpected } => {
-                let known = properties_at(&schema, err.schema_path().as_str());
+                let known = properties_at(schema, err.schema_path().as_str());
                 for key in unexpected {
                     let full = if path.is_empty() {
                         key.clone()

@@ -1,0 +1,445 @@
+//! A fast "these values are valid" answer for schemas written with the
+//! common JSON Schema keywords, without compiling the schema.
+//!
+//! Compiling a schema costs more than rendering a chart, and nearly every
+//! render has valid values. This check only ever answers "surely valid";
+//! anything it cannot decide exactly as the full validator would (an
+//! unknown keyword, a malformed schema, a number too large to compare, a
+//! regex on non-ASCII text) sends the values to the full validator, which
+//! also writes the error messages.
+
+use super::model::{Map, Value};
+use serde_json::Value as J;
+
+/// True only when `schema` is in the supported subset and `v` satisfies it.
+pub fn surely_valid(schema: &J, v: &Map) -> bool {
+    let mut patterns = Patterns::default();
+    supported_root(schema, &mut patterns) && check_map(schema, v, &patterns)
+}
+
+/// Every `pattern` of the schema, compiled once. Only ASCII text is ever
+/// matched, so the patterns compile without Unicode classes (the same
+/// answers on ASCII, for a fraction of the compile time).
+#[derive(Default)]
+struct Patterns(std::collections::HashMap<String, regex::bytes::Regex>);
+
+impl Patterns {
+    fn add(&mut self, p: &str) -> bool {
+        if self.0.contains_key(p) {
+            return true;
+        }
+        match regex::bytes::RegexBuilder::new(p).unicode(false).build() {
+            Ok(re) => {
+                self.0.insert(p.to_string(), re);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+    fn is_match(&self, p: &str, s: &str) -> bool {
+        self.0.get(p).is_some_and(|re| re.is_match(s.as_bytes()))
+    }
+}
+
+fn check(schema: &J, v: &Value, pats: &Patterns) -> bool {
+    match v {
+        Value::Map(m) => check_map(schema, m, pats),
+        other => check_value(schema, other, pats),
+    }
+}
+
+const DRAFTS: [&str; 6] = [
+    "http://json-schema.org/draft-07/schema#",
+    "http://json-schema.org/draft-07/schema",
+    "https://json-schema.org/draft-07/schema#",
+    "https://json-schema.org/draft-07/schema",
+    "https://json-schema.org/draft/2019-09/schema",
+    "https://json-schema.org/draft/2020-12/schema",
+];
+
+const TYPES: [&str; 7] = [
+    "array", "boolean", "integer", "null", "number", "object", "string",
+];
+
+fn supported_root(schema: &J, pats: &mut Patterns) -> bool {
+    if let Some(s) = schema.get("$schema") {
+        if !s.as_str().is_some_and(|s| DRAFTS.contains(&s)) {
+            return false;
+        }
+    }
+    supported(schema, pats)
+}
+
+/// The whole schema, every branch (not only the ones these values reach),
+/// uses only keywords this module decides, each well-formed: a schema the
+/// full validator would reject as invalid is never accepted here.
+fn supported(schema: &J, pats: &mut Patterns) -> bool {
+    let obj = match schema {
+        J::Bool(_) => return true,
+        J::Object(o) => o,
+        _ => return false,
+    };
+    obj.iter().all(|(k, s)| match k.as_str() {
+        "$schema" => s.is_string(),
+        "title" | "description" | "$comment" => s.is_string(),
+        "default" => true,
+        "type" => match s {
+            J::String(t) => TYPES.contains(&t.as_str()),
+            J::Array(ts) => {
+                !ts.is_empty()
+                    && ts.iter().enumerate().all(|(i, t)| {
+                        t.as_str().is_some_and(|t| TYPES.contains(&t)) && !ts[..i].contains(t)
+                    })
+            }
+            _ => false,
+        },
+        "properties" => s
+            .as_object()
+            .is_some_and(|p| p.values().all(|x| supported(x, pats))),
+        "additionalProperties" | "items" => {
+            matches!(s, J::Bool(_) | J::Object(_)) && supported(s, pats)
+        }
+        "required" => s.as_array().is_some_and(|r| {
+            r.iter()
+                .enumerate()
+                .all(|(i, x)| x.is_string() && !r[..i].contains(x))
+        }),
+        "enum" => s.as_array().is_some_and(|e| {
+            !e.is_empty()
+                && e.iter().enumerate().all(|(i, x)| {
+                    matches!(x, J::String(_) | J::Bool(_) | J::Null) && !e[..i].contains(x)
+                })
+        }),
+        "minimum" | "maximum" | "exclusiveMinimum" | "exclusiveMaximum" => {
+            s.as_f64().is_some_and(f64::is_finite)
+        }
+        "pattern" => s.as_str().is_some_and(|p| safe_pattern(p) && pats.add(p)),
+        _ => false,
+    })
+}
+
+/// Patterns whose meaning is the same in ECMA-262 (what JSON Schema
+/// specifies) and in the `regex` crate, for ASCII text: no `.` (ECMA's
+/// excludes `\r`), no look-around or back-references, no class set
+/// operations (`&&`, `--`, `~~`, `[:alpha:]` are literal in ECMA), no
+/// `{,n}` (literal in ECMA), and only the escapes below.
+fn safe_pattern(p: &str) -> bool {
+    if p.contains("--") || p.contains("{,") {
+        return false;
+    }
+    let b = p.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'\\' => {
+                if !b
+                    .get(i + 1)
+                    .is_some_and(|c| b"sSdDwW.\\/^$|()[]{}*+?".contains(c))
+                {
+                    return false;
+                }
+                i += 2;
+                continue;
+            }
+            b'.' => return false,
+            b'(' if b.get(i + 1) == Some(&b'?') => return false,
+            c if c.is_ascii_alphanumeric() || b"^$()|*+?{},-_ []@#=!<>'\"%`".contains(&c) => {}
+            _ => return false,
+        }
+        i += 1;
+    }
+    true
+}
+
+/// JSON Schema's type names for a value, as the full validator sees it
+/// after `schema::to_serde` (integral floats are integers). None: not sure.
+fn type_matches(t: &str, v: &Value) -> Option<bool> {
+    Some(match (t, v) {
+        ("null", Value::Null) | ("boolean", Value::Bool(_)) => true,
+        ("string", Value::String(_)) | ("array", Value::List(_)) | ("object", Value::Map(_)) => {
+            true
+        }
+        ("integer" | "number", Value::Int(_)) => true,
+        (_, Value::Float(f)) if !f.is_finite() => return None,
+        ("number", Value::Float(_)) => true,
+        ("integer", Value::Float(f)) => {
+            if f.fract() != 0.0 {
+                false
+            } else if f.abs() < 9.0e15 {
+                true
+            } else {
+                return None;
+            }
+        }
+        _ => false,
+    })
+}
+
+fn as_f64(v: &Value) -> Option<f64> {
+    match v {
+        Value::Int(i) if i.unsigned_abs() <= 1 << 53 => Some(*i as f64),
+        Value::Float(f) if f.is_finite() => Some(*f),
+        _ => None,
+    }
+}
+
+fn is_number(v: &Value) -> bool {
+    matches!(v, Value::Int(_) | Value::Float(_))
+}
+
+/// Keywords that apply to any instance; `rest` handles the typed ones.
+fn check_common(obj: &serde_json::Map<String, J>, v: &Value, pats: &Patterns) -> bool {
+    if let Some(t) = obj.get("type") {
+        let ok = match t {
+            J::String(t) => type_matches(t, v),
+            J::Array(ts) => {
+                let mut any = Some(false);
+                for t in ts.iter().filter_map(J::as_str) {
+                    match type_matches(t, v) {
+                        Some(true) => {
+                            any = Some(true);
+                            break;
+                        }
+                        Some(false) => {}
+                        None => any = None,
+                    }
+                }
+                any
+            }
+            _ => None,
+        };
+        if ok != Some(true) {
+            return false;
+        }
+    }
+    if let Some(J::Array(e)) = obj.get("enum") {
+        let hit = e.iter().any(|x| match (x, v) {
+            (J::String(a), Value::String(b)) => a == b,
+            (J::Bool(a), Value::Bool(b)) => a == b,
+            (J::Null, Value::Null) => true,
+            _ => false,
+        });
+        if !hit {
+            return false;
+        }
+    }
+    if is_number(v) {
+        let bounds = ["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"];
+        if bounds.iter().any(|b| obj.contains_key(*b)) {
+            let Some(n) = as_f64(v) else {
+                return false;
+            };
+            for b in bounds {
+                if let Some(lim) = obj.get(b).and_then(J::as_f64) {
+                    let ok = match b {
+                        "minimum" => n >= lim,
+                        "maximum" => n <= lim,
+                        "exclusiveMinimum" => n > lim,
+                        _ => n < lim,
+                    };
+                    if !ok {
+                        return false;
+                    }
+                }
+            }
+        }
+    }
+    if let (Some(J::String(p)), Value::String(s)) = (obj.get("pattern"), v) {
+        if !s.is_ascii() || !pats.is_match(p, s) {
+            return false;
+        }
+    }
+    true
+}
+
+fn check_value(schema: &J, v: &Value, pats: &Patterns) -> bool {
+    match schema {
+        J::Bool(b) => *b,
+        J::Object(obj) => {
+            if !check_common(obj, v, pats) {
+                return false;
+            }
+            match (obj.get("items"), v) {
+                (Some(items), Value::List(l)) => l.iter().all(|x| check(items, x, pats)),
+                _ => true,
+            }
+        }
+        _ => false,
+    }
+}
+
+fn check_map(schema: &J, m: &Map, pats: &Patterns) -> bool {
+    let obj = match schema {
+        J::Bool(b) => return *b,
+        J::Object(o) => o,
+        _ => return false,
+    };
+    // Type, enum and bounds on a map: only `type` can match or fail here.
+    if let Some(t) = obj.get("type") {
+        let ok = match t {
+            J::String(t) => t == "object",
+            J::Array(ts) => ts.iter().any(|t| t == "object"),
+            _ => false,
+        };
+        if !ok {
+            return false;
+        }
+    }
+    if obj.contains_key("enum") {
+        return false;
+    }
+    if let Some(J::Array(req)) = obj.get("required") {
+        if !req.iter().filter_map(J::as_str).all(|k| m.contains_key(k)) {
+            return false;
+        }
+    }
+    let props = obj.get("properties").and_then(J::as_object);
+    let extra = obj.get("additionalProperties");
+    m.iter().all(|(k, v)| match props.and_then(|p| p.get(k)) {
+        Some(s) => check(s, v, pats),
+        None => extra.is_none_or(|s| check(s, v, pats)),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::values::yaml::parse_values;
+
+    fn j(s: &str) -> J {
+        serde_json::from_str(s).unwrap()
+    }
+    fn m(s: &str) -> Map {
+        parse_values(s, None).unwrap()
+    }
+
+    #[test]
+    fn accepts_what_it_can_decide() {
+        let s = j(
+            r#"{"type":"object","additionalProperties":false,"properties":{
+            "num":{"type":"integer","minimum":1},
+            "mode":{"type":"string","enum":["a","b"]},
+            "list":{"type":"array","items":{"type":"string"}},
+            "auth":{"type":"string","pattern":"^\\s*(basic|oidc)(\\s*,\\s*(basic|oidc))*\\s*$"},
+            "free":{"type":["string","number"]}}}"#,
+        );
+        assert!(surely_valid(
+            &s,
+            &m("num: 2\nmode: a\nlist: [x]\nauth: basic, oidc\nfree: 3.5\n")
+        ));
+        for bad in [
+            "num: 0\n",
+            "num: 1.5\n",
+            "mode: c\n",
+            "list: [1]\n",
+            "auth: ldap\n",
+            "typo: 1\n",
+            "free: true\n",
+        ] {
+            assert!(!surely_valid(&s, &m(bad)), "{bad}");
+        }
+    }
+
+    #[test]
+    fn unsure_means_not_accepted() {
+        let v = m("a: x\n");
+        // Unknown keywords, malformed schemas and a draft it does not know,
+        // even on branches these values never reach.
+        for s in [
+            r#"{"properties":{"b":{"format":"email"}}}"#,
+            r#"{"properties":{"b":{"type":"strin"}}}"#,
+            r#"{"properties":{"b":{"type":["string","string"]}}}"#,
+            r#"{"properties":{"b":{"description":5}}}"#,
+            r#"{"$schema":"http://json-schema.org/draft-04/schema#"}"#,
+            r#"{"properties":{"a":{"pattern":"^.+$"}}}"#,
+            r#"{"properties":{"a":{"pattern":"^(?=x)"}}}"#,
+            r#"{"properties":{"a":{"pattern":"^[a&&b]$"}}}"#,
+            r#"{"properties":{"a":{"pattern":"^x{,2}$"}}}"#,
+            r#"{"properties":{"a":{"pattern":"("}}}"#,
+        ] {
+            assert!(!surely_valid(&j(s), &v), "{s}");
+        }
+        // Huge integral floats and non-ASCII text under a pattern.
+        let s = j(r#"{"properties":{"num":{"type":"integer"},"p":{"pattern":"^\\s*x$"}}}"#);
+        assert!(!surely_valid(&s, &m("num: 1e16\n")));
+        assert!(!surely_valid(&s, &m("p: \"\u{a0}x\"\n")));
+    }
+
+    fn set_path(m: &mut Map, path: &str, v: Value) {
+        match path.split_once('.') {
+            None => {
+                m.insert(path.to_string(), v);
+            }
+            Some((head, rest)) => {
+                if let Some(Value::Map(inner)) = m.get_mut(head) {
+                    set_path(inner, rest, v);
+                }
+            }
+        }
+    }
+
+    /// Whenever the fast check accepts, the full validator agrees: the
+    /// embedded chart's schema against its defaults and many variations.
+    #[test]
+    fn agrees_with_the_full_validator() {
+        let schema_text = include_str!("../../values/values.schema.json");
+        let schema: J = serde_json::from_str(schema_text).unwrap();
+        let defaults = m(include_str!("../../values/values.yaml"));
+        assert!(
+            supported_root(&schema, &mut Patterns::default()),
+            "the embedded schema must take the fast path"
+        );
+        assert!(surely_valid(&schema, &defaults));
+        let mut variants = Vec::new();
+        fn leaves(v: &Map, prefix: &str, out: &mut Vec<String>) {
+            for (k, x) in v {
+                let p = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                match x {
+                    Value::Map(m) if !m.is_empty() => leaves(m, &p, out),
+                    _ => out.push(p),
+                }
+            }
+        }
+        let mut paths = Vec::new();
+        leaves(&defaults, "", &mut paths);
+        let replacements = [
+            Value::Null,
+            Value::Bool(true),
+            Value::Int(0),
+            Value::Int(-3),
+            Value::Float(2.0),
+            Value::Float(0.5),
+            Value::String("basic, oidc".into()),
+            Value::String("x".into()),
+            Value::List(vec![Value::String("a".into())]),
+            Value::Map(Map::new()),
+        ];
+        for p in &paths {
+            for r in &replacements {
+                let mut v = defaults.clone();
+                set_path(&mut v, p, r.clone());
+                variants.push(v);
+            }
+        }
+        let mut accepted = 0;
+        for v in &variants {
+            if surely_valid(&schema, v) {
+                accepted += 1;
+                let errs = crate::values::schema::validate_fully(schema_text, v).unwrap();
+                assert!(
+                    errs.is_empty(),
+                    "fast check accepted values the schema rejects: {errs:?}"
+                );
+            }
+        }
+        assert!(
+            accepted > variants.len() / 10,
+            "{accepted} of {}",
+            variants.len()
+        );
+    }
+}
