@@ -12,6 +12,7 @@ pub mod error;
 pub mod explain;
 pub mod fsutil;
 pub mod lint;
+pub mod names;
 pub mod oci;
 pub mod post_render;
 pub mod release;

@@ -33,11 +33,7 @@ pub struct Release {
 
 /// Helm's release-name rule.
 pub fn validate_release_name(name: &str) -> Result<()> {
-    static RE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-        regex::Regex::new(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-            .expect("static regex")
-    });
-    if name.len() > 53 || !RE.is_match(name) {
+    if name.len() > 53 || !crate::names::dns1123_subdomain_syntax(name) {
         return Err(Error::usage(format!(
             "release name check failed: release name {name:?}: invalid release name, must match regex ^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$ and the length must not be longer than 53"
         ))

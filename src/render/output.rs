@@ -86,12 +86,50 @@ impl Manifest {
     }
 }
 
-/// Helm's `SplitManifests`: split on `(?:^|\s*\n)---\s*`, trim, drop empties.
+/// Go's `\s` in a regular expression: ASCII space, tab, newline, form feed, CR.
+fn go_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\x0c' | b'\r')
+}
+
+/// Helm's `SplitManifests`: split on `(?:^|\s*\n)---\s*` (Go's `\s`),
+/// trim, drop empties. Written out by hand rather than as a regex: it runs
+/// on every render, where compiling the regex cost more than splitting.
 pub fn split_documents(text: &str) -> Vec<String> {
-    use std::sync::OnceLock;
-    static SEP: OnceLock<regex::Regex> = OnceLock::new();
-    let sep = SEP.get_or_init(|| regex::Regex::new(r"(?:^|\s*\n)---\s*").expect("static regex"));
-    sep.split(text.trim())
+    let t = text.trim();
+    let b = t.as_bytes();
+    let skip_space = |mut i: usize| {
+        while i < b.len() && go_space(b[i]) {
+            i += 1;
+        }
+        i
+    };
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    let mut i = 0;
+    if b.starts_with(b"---") {
+        pieces.push(&t[..0]);
+        i = skip_space(3);
+        start = i;
+    }
+    while i < b.len() {
+        if !go_space(b[i]) {
+            i += 1;
+            continue;
+        }
+        // A separator starts at the first space of a run that ends in a
+        // newline followed by `---`; otherwise no position in the run can.
+        let end = skip_space(i);
+        if b[end - 1] == b'\n' && b[end..].starts_with(b"---") {
+            pieces.push(&t[start..i]);
+            i = skip_space(end + 3);
+            start = i;
+        } else {
+            i = end;
+        }
+    }
+    pieces.push(&t[start..]);
+    pieces
+        .into_iter()
         .filter(|d| !d.is_empty())
         .map(|d| d.trim().to_string())
         .collect()
@@ -354,6 +392,37 @@ pub fn show_only(full_text: &str, patterns: &[String]) -> Result<String> {
 
 #[cfg(test)]
 mod tests {
+
+    /// The hand-written splitter against Helm's regular expression (with
+    /// Go's `\s`), on every string of up to 7 characters over an alphabet
+    /// of dashes, spaces and letters.
+    #[test]
+    fn splits_like_helms_regex() {
+        let sep = regex::Regex::new(r"(?:^|[\t\n\x0c\r ]*\n)---[\t\n\x0c\r ]*").unwrap();
+        let by_regex = |t: &str| -> Vec<String> {
+            sep.split(t.trim())
+                .filter(|d| !d.is_empty())
+                .map(|d| d.trim().to_string())
+                .collect()
+        };
+        let alphabet = ['-', '-', '\n', ' ', 'a', '\t', '\u{b}'];
+        let mut frontier = vec![String::new()];
+        for _ in 0..7 {
+            let mut next = Vec::new();
+            for w in &frontier {
+                for c in alphabet {
+                    let x = format!("{w}{c}");
+                    assert_eq!(split_documents(&x), by_regex(&x), "{x:?}");
+                    next.push(x);
+                }
+            }
+            frontier = next;
+        }
+        for t in ["a: 1\n---\nb: 2\n", "---\na\n--- \n---\nb", "a\n----\nb", "a ---\nb"] {
+            assert_eq!(split_documents(t), by_regex(t), "{t:?}");
+        }
+    }
+
     use super::*;
 
     #[test]
