@@ -96,7 +96,10 @@ fn render_side(
     let mut objects = BTreeMap::new();
     diff::add_objects(
         &mut objects,
-        rel.manifests.into_iter().chain(rel.hooks).map(|m| m.doc),
+        rel.manifests
+            .into_iter()
+            .chain(rel.hooks)
+            .map(|m| m.into_doc()),
     );
     Ok(objects)
 }

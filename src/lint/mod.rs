@@ -232,13 +232,13 @@ fn deployment_checks(vals: &Map, objects: &[&Manifest], out: &mut Vec<Finding>) 
         let (mut cpu, mut mem) = (0.0, 0.0);
         for m in objects.iter().filter(|m| m.kind == "Deployment") {
             let comp = m
-                .doc
+                .doc()
                 .path("spec.template.metadata.labels")
                 .and_then(Value::as_map)
                 .and_then(|l| l.get("app.kubernetes.io/component"))
                 .map(|c| c.to_string());
             let part_of = m
-                .doc
+                .doc()
                 .path("metadata.labels")
                 .and_then(Value::as_map)
                 .and_then(|l| l.get("app.kubernetes.io/part-of"))
@@ -251,12 +251,12 @@ fn deployment_checks(vals: &Map, objects: &[&Manifest], out: &mut Vec<Finding>) 
             {
                 continue;
             }
-            let replicas = match m.doc.path("spec.replicas") {
+            let replicas = match m.doc().path("spec.replicas") {
                 Some(Value::Float(r)) => *r,
                 Some(Value::Int(r)) => *r as f64,
                 _ => 1.0,
             };
-            if let Some(Value::List(cs)) = m.doc.path("spec.template.spec.containers") {
+            if let Some(Value::List(cs)) = m.doc().path("spec.template.spec.containers") {
                 for c in cs {
                     cpu += c
                         .path("resources.requests.cpu")
@@ -353,10 +353,10 @@ pub fn lint(req: &Request, opts: &Options) -> Result<Vec<Finding>> {
     let mut schemas = kube::Schemas::for_minor(opts.minor)
         .ok_or_else(|| Error::new(Kind::Other, "no embedded schemas for that version"))?;
     for m in &objects {
-        if !m.doc.is_map() {
+        if !m.doc().is_map() {
             continue;
         }
-        match schemas.validate(&m.doc) {
+        match schemas.validate(m.doc()) {
             None => out.push(Finding {
                 file: Some(m.path.clone()),
                 ..f(
@@ -365,7 +365,7 @@ pub fn lint(req: &Request, opts: &Options) -> Result<Vec<Finding>> {
                     kind_name(m),
                     format!(
                         "no schema for {} {} in Kubernetes 1.{}",
-                        m.doc
+                        m.doc()
                             .path("apiVersion")
                             .map(|v| v.to_string())
                             .unwrap_or_default(),
@@ -388,7 +388,7 @@ pub fn lint(req: &Request, opts: &Options) -> Result<Vec<Finding>> {
                 }
             }
         }
-        for (path, msg) in kube::resource_rules(&m.doc) {
+        for (path, msg) in kube::resource_rules(m.doc()) {
             out.push(Finding {
                 file: Some(m.path.clone()),
                 ..f(
@@ -399,7 +399,7 @@ pub fn lint(req: &Request, opts: &Options) -> Result<Vec<Finding>> {
                 )
             });
         }
-        for (path, msg) in kube::name_rules(&m.doc) {
+        for (path, msg) in kube::name_rules(m.doc()) {
             out.push(Finding {
                 file: Some(m.path.clone()),
                 ..f(

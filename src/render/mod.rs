@@ -4,6 +4,7 @@
 pub mod context;
 pub mod convert;
 pub mod functions;
+pub mod head;
 pub mod output;
 pub mod phases;
 

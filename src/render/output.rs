@@ -71,11 +71,30 @@ pub struct Manifest {
     /// Hook events, empty for ordinary manifests.
     pub hooks: Vec<String>,
     pub hook_weight: i64,
-    /// The parsed document (null for comment-only documents).
-    pub doc: Value,
+    /// The `helm.sh/hook` annotation as written (for messages).
+    pub hook_annotation: String,
+    /// The parsed document (null for comment-only documents), read on first
+    /// use: ordering and printing need only the head.
+    doc: std::sync::OnceLock<Value>,
 }
 
 impl Manifest {
+    /// The document as a value tree.
+    pub fn doc(&self) -> &Value {
+        // `content` was read (fully, or proven well-formed by the head
+        // reader) when the manifest was made, so this parse succeeds.
+        self.doc
+            .get_or_init(|| yaml::parse_one(&self.content).unwrap_or(Value::Null))
+    }
+    /// The document, to change it (the caller rewrites `content` after).
+    pub fn doc_mut(&mut self) -> &mut Value {
+        self.doc();
+        self.doc.get_mut().expect("initialised just above")
+    }
+    pub fn into_doc(mut self) -> Value {
+        self.doc();
+        self.doc.take().unwrap_or(Value::Null)
+    }
     pub fn is_hook(&self) -> bool {
         !self.hooks.is_empty()
     }
@@ -159,9 +178,48 @@ fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a Value> {
 }
 
 /// Parses one document's head. Errors as Helm: every document must be a
-/// YAML mapping.
+/// YAML mapping. Documents in plain block YAML are only scanned for their
+/// head ([`super::head`]); the rest go through the full parser.
 pub fn parse_manifest(path: &str, content: String) -> Result<Manifest> {
-    let doc = yaml::parse_one(&content).map_err(|e| {
+    let (head, doc) = match super::head::read(&content) {
+        Some(h) => (h, std::sync::OnceLock::new()),
+        None => {
+            let doc = full_parse(path, &content)?;
+            let at = |p: &[&str]| str_at(&doc, p).cloned();
+            let head = super::head::Head {
+                kind: at(&["kind"]),
+                name: at(&["metadata", "name"]),
+                hook: at(&["metadata", "annotations", "helm.sh/hook"]),
+                hook_weight: at(&["metadata", "annotations", "helm.sh/hook-weight"]),
+            };
+            (head, std::sync::OnceLock::from(doc))
+        }
+    };
+    let text = |v: Option<Value>| v.map(|v| v.to_string()).unwrap_or_default();
+    let hooks = match &head.hook {
+        Some(Value::String(s)) => s.split(',').map(|h| h.trim().to_lowercase()).collect(),
+        _ => Vec::new(),
+    };
+    let hook_weight = match &head.hook_weight {
+        Some(Value::String(s)) => s.trim().parse().unwrap_or(0),
+        _ => 0,
+    };
+    Ok(Manifest {
+        path: path.to_string(),
+        content,
+        kind: text(head.kind),
+        name: text(head.name),
+        hooks,
+        hook_weight,
+        hook_annotation: text(head.hook),
+        doc,
+    })
+}
+
+/// The whole document, with Helm's errors for invalid YAML and for
+/// documents that are not mappings.
+fn full_parse(path: &str, content: &str) -> Result<Value> {
+    let doc = yaml::parse_one(content).map_err(|e| {
         let line = e.line.map(|l| format!("line {l}: ")).unwrap_or_default();
         Error::new(
             Kind::Render,
@@ -174,50 +232,25 @@ pub fn parse_manifest(path: &str, content: String) -> Result<Manifest> {
         .with_hint(
             "the template produced invalid YAML; run with --debug to see the rendered output",
         )
-        .with_debug(content.clone())
+        .with_debug(content.to_string())
     })?;
     match &doc {
-        Value::Map(_) | Value::Null => {}
-        other => {
-            return Err(Error::new(
-                Kind::Render,
-                format!(
-                    "YAML parse error on {path}: error unmarshaling JSON: while decoding JSON: json: cannot unmarshal {} into Go value of type util.SimpleHead",
-                    match other {
-                        Value::List(_) => "array",
-                        Value::String(_) => "string",
-                        Value::Bool(_) => "bool",
-                        _ => "number",
-                    }
-                ),
-            )
-            .with_file(path.to_string())
-            .with_debug(content.clone()))
-        }
+        Value::Map(_) | Value::Null => Ok(doc),
+        other => Err(Error::new(
+            Kind::Render,
+            format!(
+                "YAML parse error on {path}: error unmarshaling JSON: while decoding JSON: json: cannot unmarshal {} into Go value of type util.SimpleHead",
+                match other {
+                    Value::List(_) => "array",
+                    Value::String(_) => "string",
+                    Value::Bool(_) => "bool",
+                    _ => "number",
+                }
+            ),
+        )
+        .with_file(path.to_string())
+        .with_debug(content.to_string())),
     }
-    let kind = str_at(&doc, &["kind"])
-        .map(|v| v.to_string())
-        .unwrap_or_default();
-    let name = str_at(&doc, &["metadata", "name"])
-        .map(|v| v.to_string())
-        .unwrap_or_default();
-    let hooks = match str_at(&doc, &["metadata", "annotations", "helm.sh/hook"]) {
-        Some(Value::String(s)) => s.split(',').map(|h| h.trim().to_lowercase()).collect(),
-        _ => Vec::new(),
-    };
-    let hook_weight = match str_at(&doc, &["metadata", "annotations", "helm.sh/hook-weight"]) {
-        Some(Value::String(s)) => s.trim().parse().unwrap_or(0),
-        _ => 0,
-    };
-    Ok(Manifest {
-        path: path.to_string(),
-        content,
-        kind,
-        name,
-        hooks,
-        hook_weight,
-        doc,
-    })
 }
 
 /// Splits one rendered file into documents and parses each (nothing for
@@ -249,10 +282,10 @@ pub fn sort_parsed(
             } else if m.hooks.iter().all(|h| HOOK_EVENTS.contains(&h.as_str())) {
                 hooks.push(m);
             } else {
-                let raw = str_at(&m.doc, &["metadata", "annotations", "helm.sh/hook"])
-                    .map(|v| v.to_string())
-                    .unwrap_or_default();
-                notes.push(format!("skipping unknown hooks: {raw:?} in {}", m.path));
+                notes.push(format!(
+                    "skipping unknown hooks: {:?} in {}",
+                    m.hook_annotation, m.path
+                ));
             }
         }
     }
@@ -418,7 +451,12 @@ mod tests {
             }
             frontier = next;
         }
-        for t in ["a: 1\n---\nb: 2\n", "---\na\n--- \n---\nb", "a\n----\nb", "a ---\nb"] {
+        for t in [
+            "a: 1\n---\nb: 2\n",
+            "---\na\n--- \n---\nb",
+            "a\n----\nb",
+            "a ---\nb",
+        ] {
             assert_eq!(split_documents(t), by_regex(t), "{t:?}");
         }
     }

@@ -76,14 +76,17 @@ pub fn adjust_jobs(hooks: &mut [Manifest], hash_names: bool, ttl: Option<i64>) {
                     .collect::<String>()
                     .trim_end_matches('-')
             );
-            if let Some(Value::Map(meta)) = h.doc.as_map_mut().and_then(|m| m.get_mut("metadata")) {
+            if let Some(Value::Map(meta)) =
+                h.doc_mut().as_map_mut().and_then(|m| m.get_mut("metadata"))
+            {
                 meta.insert("name".into(), Value::String(name.clone()));
             }
             h.name = name;
             changed = true;
         }
         if let Some(t) = ttl {
-            if let Some(Value::Map(spec)) = h.doc.as_map_mut().and_then(|m| m.get_mut("spec")) {
+            if let Some(Value::Map(spec)) = h.doc_mut().as_map_mut().and_then(|m| m.get_mut("spec"))
+            {
                 if !spec.contains_key("ttlSecondsAfterFinished") {
                     spec.insert("ttlSecondsAfterFinished".into(), Value::Int(t));
                     changed = true;
@@ -91,7 +94,7 @@ pub fn adjust_jobs(hooks: &mut [Manifest], hash_names: bool, ttl: Option<i64>) {
             }
         }
         if changed {
-            h.content = yamlout::to_yaml(&h.doc);
+            h.content = yamlout::to_yaml(h.doc());
         }
     }
 }

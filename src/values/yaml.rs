@@ -452,21 +452,21 @@ fn scalar_of(
 /// A scalar after the JSON round trip: numbers become float64, and infinities
 /// and NaN are refused as encoding/json refuses them.
 fn scalar_to_value(s: Scalar, mark: &Marker) -> Result<Value, YamlError> {
+    json_value(s).map_err(|m| err_at(mark, m))
+}
+
+fn json_value(s: Scalar) -> Result<Value, String> {
     Ok(match s {
         Scalar::Null => Value::Null,
         Scalar::Bool(b) => Value::Bool(b),
         Scalar::Int(i) => Value::Float(i as f64),
         Scalar::Float(f) if f.is_nan() => {
-            return Err(err_at(
-                mark,
-                "error converting YAML to JSON: json: unsupported value: NaN",
-            ))
+            return Err("error converting YAML to JSON: json: unsupported value: NaN".into())
         }
         Scalar::Float(f) if f.is_infinite() => {
             let s = if f > 0.0 { "+Inf" } else { "-Inf" };
-            return Err(err_at(
-                mark,
-                format!("error converting YAML to JSON: json: unsupported value: {s}"),
+            return Err(format!(
+                "error converting YAML to JSON: json: unsupported value: {s}"
             ));
         }
         Scalar::Float(f) => Value::Float(f),
@@ -474,9 +474,31 @@ fn scalar_to_value(s: Scalar, mark: &Marker) -> Result<Value, YamlError> {
     })
 }
 
+/// A plain (untagged) scalar as the full parser turns it into a value; None
+/// where the full parser reports an error (infinities, NaN).
+pub(crate) fn plain_value(s: &str) -> Option<Value> {
+    json_value(resolve_plain(s)).ok()
+}
+
+/// A plain mapping key as the full parser turns it into a string; None
+/// where the full parser reports an error (null keys).
+pub(crate) fn plain_key(s: &str) -> Option<String> {
+    match resolve_plain(s) {
+        Scalar::Null => None,
+        other => Some(json_key(other)),
+    }
+}
+
 /// How sigs.k8s.io/yaml turns a non-string key into a string.
 fn key_string(s: Scalar, mark: &Marker) -> Result<String, YamlError> {
-    Ok(match s {
+    match s {
+        Scalar::Null => Err(err_at(mark, "unsupported map key of type: <nil>")),
+        other => Ok(json_key(other)),
+    }
+}
+
+fn json_key(s: Scalar) -> String {
+    match s {
         Scalar::Str(s) => s,
         Scalar::Bool(b) => b.to_string(),
         Scalar::Int(i) => i.to_string(),
@@ -494,8 +516,8 @@ fn key_string(s: Scalar, mark: &Marker) -> Result<String, YamlError> {
                 crate::values::numfmt::go_float_g((f as f32) as f64)
             }
         }
-        Scalar::Null => return Err(err_at(mark, "unsupported map key of type: <nil>")),
-    })
+        Scalar::Null => "null".into(),
+    }
 }
 
 struct Converter<'p> {

@@ -1,0 +1,622 @@
+//! The head of a rendered document (kind, name, Helm hook annotations),
+//! read without building the document, for documents written in the block
+//! YAML that charts render: block mappings and sequences, one-line plain and
+//! quoted scalars, block scalars, `[]` and `{}`.
+//!
+//! Re-reading every rendered document is a quarter of a render, nearly all
+//! of it inside a general YAML parser. This reader answers only where it can
+//! prove the document well-formed in that subset, and then reads the head as
+//! the full parser would. Anything else (anchors, tags, flow collections,
+//! multi-line plain or quoted scalars, tabs, non-ASCII text, odd
+//! indentation) gets None, and the full parser decides, errors and all.
+
+use crate::values::{yaml, Value};
+
+/// What sorting and hook handling need from a document: the values at
+/// `kind`, `metadata.name`, and the `helm.sh/hook` and `helm.sh/hook-weight`
+/// annotations, where present.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Head {
+    pub kind: Option<Value>,
+    pub name: Option<Value>,
+    pub hook: Option<Value>,
+    pub hook_weight: Option<Value>,
+}
+
+/// The head of `doc`, or None when `doc` is outside the subset this reader
+/// decides (not necessarily invalid).
+pub fn read(doc: &str) -> Option<Head> {
+    // Printable ASCII and newlines only: no tabs, CRs, or characters YAML
+    // treats specially (BOM, NEL, line and paragraph separators).
+    if !doc.bytes().all(|b| b == b'\n' || (0x20..0x7f).contains(&b)) {
+        return None;
+    }
+    let lines = doc
+        .split('\n')
+        .map(|l| {
+            let rest = l.trim_start_matches(' ');
+            (l.len() - rest.len(), rest)
+        })
+        .collect();
+    let mut r = Reader {
+        lines,
+        head: Head::default(),
+    };
+    // `---` and `...` at the start of any line (even inside a block scalar)
+    // end the document.
+    if r.lines
+        .iter()
+        .any(|&(indent, t)| indent == 0 && (t.starts_with("---") || t.starts_with("...")))
+    {
+        return None;
+    }
+    let first = r.next_content(0);
+    if first == r.lines.len() {
+        return Some(r.head); // comments only: a null document
+    }
+    let (indent, text) = r.lines[first];
+    if indent != 0 || is_seq_entry(text) {
+        return None;
+    }
+    let end = r.mapping(first, 0, Slot::Root)?;
+    (r.next_content(end) == r.lines.len()).then_some(r.head)
+}
+
+/// Where a value sits, as far as the head is concerned.
+#[derive(Clone, Copy, PartialEq)]
+enum Slot {
+    Root,
+    Meta,
+    Annotations,
+    Kind,
+    Name,
+    Hook,
+    HookWeight,
+    Other,
+}
+
+impl Slot {
+    /// The slot of `key` inside a mapping in this slot.
+    fn child(self, key: &str) -> Slot {
+        match (self, key) {
+            (Slot::Root, "kind") => Slot::Kind,
+            (Slot::Root, "metadata") => Slot::Meta,
+            (Slot::Meta, "name") => Slot::Name,
+            (Slot::Meta, "annotations") => Slot::Annotations,
+            (Slot::Annotations, "helm.sh/hook") => Slot::Hook,
+            (Slot::Annotations, "helm.sh/hook-weight") => Slot::HookWeight,
+            _ => Slot::Other,
+        }
+    }
+    /// A head field: only one-line scalars are read there.
+    fn is_field(self) -> bool {
+        matches!(
+            self,
+            Slot::Kind | Slot::Name | Slot::Hook | Slot::HookWeight
+        )
+    }
+}
+
+fn is_seq_entry(text: &str) -> bool {
+    text == "-" || text.starts_with("- ")
+}
+
+/// Characters a plain scalar may not start with (`-` is handled apart).
+const INDICATORS: &[u8] = b"?:,[]{}#&*!|>'\"%@`";
+
+struct Reader<'a> {
+    /// Each line as (indent in spaces, the rest).
+    lines: Vec<(usize, &'a str)>,
+    head: Head,
+}
+
+impl Reader<'_> {
+    /// The first line at or after `i` that is neither blank nor a comment.
+    fn next_content(&self, mut i: usize) -> usize {
+        while i < self.lines.len() {
+            let t = self.lines[i].1;
+            if !(t.is_empty() || t.starts_with('#')) {
+                break;
+            }
+            i += 1;
+        }
+        i
+    }
+
+    /// A new value starts in `slot`: a repeated `metadata` or `annotations`
+    /// key replaces what the earlier one held, as the last duplicate wins.
+    fn reset(&mut self, slot: Slot) {
+        match slot {
+            Slot::Meta => {
+                self.head.name = None;
+                self.head.hook = None;
+                self.head.hook_weight = None;
+            }
+            Slot::Annotations => {
+                self.head.hook = None;
+                self.head.hook_weight = None;
+            }
+            _ => {}
+        }
+    }
+
+    fn set(&mut self, slot: Slot, v: Value) {
+        match slot {
+            Slot::Kind => self.head.kind = Some(v),
+            Slot::Name => self.head.name = Some(v),
+            Slot::Hook => self.head.hook = Some(v),
+            Slot::HookWeight => self.head.hook_weight = Some(v),
+            _ => {}
+        }
+    }
+
+    /// A block mapping whose keys sit at column `n`, from line `i`; the
+    /// index of the first line after it.
+    fn mapping(&mut self, mut i: usize, n: usize, slot: Slot) -> Option<usize> {
+        loop {
+            i = self.next_content(i);
+            let Some(&(m, text)) = self.lines.get(i) else {
+                return Some(i);
+            };
+            if m < n {
+                return Some(i);
+            }
+            if m > n || is_seq_entry(text) {
+                return None;
+            }
+            let (key, rest) = split_key(text)?;
+            i = self.value(i, n, rest, slot.child(&key), true)?;
+        }
+    }
+
+    /// A block sequence whose dashes sit at column `n`.
+    fn sequence(&mut self, mut i: usize, n: usize) -> Option<usize> {
+        loop {
+            i = self.next_content(i);
+            let Some(&(m, text)) = self.lines.get(i) else {
+                return Some(i);
+            };
+            if m < n || (m == n && !is_seq_entry(text)) {
+                return Some(i);
+            }
+            if m > n {
+                return None;
+            }
+            let item = text[1..].trim_start_matches(' ');
+            let col = n + (text.len() - item.len());
+            if is_seq_entry(item) {
+                return None; // `- - x`
+            }
+            if !item.is_empty() && !item.starts_with('#') && looks_like_key(item) {
+                // `- key: value`: a mapping at the key's column.
+                self.lines[i] = (col, item);
+                i = self.mapping(i, col, Slot::Other)?;
+            } else {
+                i = self.value(i, n, item, Slot::Other, false)?;
+            }
+        }
+    }
+
+    /// The value of an entry on line `i` (a key or a dash at column `n`),
+    /// `rest` being what follows the `:` or `-` on that line.
+    fn value(
+        &mut self,
+        i: usize,
+        n: usize,
+        rest: &str,
+        slot: Slot,
+        compact_seq: bool,
+    ) -> Option<usize> {
+        self.reset(slot);
+        let rest = if rest.starts_with('#') { "" } else { rest };
+        if rest.is_empty() {
+            let j = self.next_content(i + 1);
+            if let Some(&(m, text)) = self.lines.get(j) {
+                // `{}` or `[]` alone on the next line (toYaml of an empty
+                // collection, indented).
+                let empty = text.strip_prefix("{}").or_else(|| text.strip_prefix("[]"));
+                if empty.is_some_and(|a| m > n && after_scalar(a)) {
+                    if slot.is_field() {
+                        return None;
+                    }
+                    let k = self.next_content(j + 1);
+                    if self.lines.get(k).is_some_and(|&(m2, _)| m2 > n) {
+                        return None;
+                    }
+                    return Some(j + 1);
+                }
+                let seq = is_seq_entry(text);
+                if m > n || (m == n && seq && compact_seq) {
+                    if slot.is_field() {
+                        return None;
+                    }
+                    return if seq {
+                        self.sequence(j, m)
+                    } else {
+                        let inner = match slot {
+                            Slot::Meta | Slot::Annotations => slot,
+                            _ => Slot::Other,
+                        };
+                        self.mapping(j, m, inner)
+                    };
+                }
+            }
+            self.set(slot, Value::Null);
+            return Some(i + 1);
+        }
+        let first = rest.as_bytes()[0];
+        if first == b'|' || first == b'>' {
+            if slot.is_field() || !block_header(&rest[1..]) {
+                return None;
+            }
+            return self.block_scalar(i + 1, n);
+        }
+        let v = if first == b'"' || first == b'\'' {
+            let (s, after) = quoted(rest)?;
+            if !after_scalar(after) {
+                return None;
+            }
+            Value::String(s)
+        } else if let Some(after) = rest.strip_prefix("{}") {
+            if slot.is_field() || !after_scalar(after) {
+                return None;
+            }
+            Value::Null // an empty collection: nothing the head reads
+        } else if first == b'[' {
+            if slot.is_field() || !after_scalar(flow_sequence(rest)?) {
+                return None;
+            }
+            Value::Null
+        } else {
+            yaml::plain_value(plain(rest)?)?
+        };
+        // Nothing may continue the scalar on a deeper line.
+        let j = self.next_content(i + 1);
+        if self.lines.get(j).is_some_and(|&(m, _)| m > n) {
+            return None;
+        }
+        self.set(slot, v);
+        Some(i + 1)
+    }
+
+    /// The lines of a block scalar whose parent sits at column `n`.
+    fn block_scalar(&mut self, mut i: usize, n: usize) -> Option<usize> {
+        let mut content: Option<usize> = None;
+        let mut leading_blank = 0;
+        while let Some(&(m, text)) = self.lines.get(i) {
+            if text.is_empty() {
+                if content.is_none() {
+                    leading_blank = leading_blank.max(m);
+                }
+                i += 1;
+                continue;
+            }
+            match content {
+                None if m <= n => break,
+                None if leading_blank > m => return None,
+                None => content = Some(m),
+                Some(c) if m < c => {
+                    if m <= n {
+                        break;
+                    }
+                    return None;
+                }
+                Some(_) => {}
+            }
+            i += 1;
+        }
+        Some(i)
+    }
+}
+
+/// After `|` or `>`: an optional chomping indicator, then nothing or a
+/// comment. (Explicit indentation indicators are left to the full parser.)
+fn block_header(h: &str) -> bool {
+    let h = h.strip_prefix(['-', '+']).unwrap_or(h);
+    let t = h.trim_start_matches(' ');
+    t.is_empty() || (t.starts_with('#') && t.len() < h.len())
+}
+
+/// What may follow a one-line scalar: nothing, or a comment after a space.
+fn after_scalar(after: &str) -> bool {
+    let t = after.trim_start_matches(' ');
+    t.is_empty() || (t.starts_with('#') && t.len() < after.len())
+}
+
+/// A one-line plain scalar: its text without a trailing comment, or None
+/// where it could be something else (an indicator, `: ` inside, a
+/// trailing `:`).
+fn plain(rest: &str) -> Option<&str> {
+    let b = rest.as_bytes();
+    if INDICATORS.contains(&b[0]) || (b[0] == b'-' && b.get(1).is_none_or(|c| *c == b' ')) {
+        return None;
+    }
+    let text = match rest.find(" #") {
+        Some(p) => &rest[..p],
+        None => rest,
+    };
+    let text = text.trim_end_matches(' ');
+    if text.contains(": ") || text.ends_with(':') {
+        return None;
+    }
+    Some(text)
+}
+
+/// A one-line quoted scalar at the start of `s`: its value and what follows
+/// the closing quote. Only the simplest escapes are read.
+fn quoted(s: &str) -> Option<(String, &str)> {
+    let q = s.as_bytes()[0];
+    let mut out = String::new();
+    let mut chars = s[1..].char_indices();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '"' if q == b'"' => return Some((out, &s[i + 2..])),
+            '\'' if q == b'\'' => {
+                if s[i + 2..].starts_with('\'') {
+                    out.push('\'');
+                    chars.next();
+                } else {
+                    return Some((out, &s[i + 2..]));
+                }
+            }
+            '\\' if q == b'"' => match chars.next()?.1 {
+                '\\' => out.push('\\'),
+                '"' => out.push('"'),
+                '/' => out.push('/'),
+                'n' => out.push('\n'),
+                't' => out.push('\t'),
+                _ => return None,
+            },
+            c => out.push(c),
+        }
+    }
+    None // not closed on this line
+}
+
+/// A one-line flow sequence of quoted or simple plain scalars (`[]`,
+/// `["sh", "-c"]`, `[a, b]`): what follows its closing bracket.
+fn flow_sequence(s: &str) -> Option<&str> {
+    let mut rest = s.strip_prefix('[')?.trim_start_matches(' ');
+    if let Some(after) = rest.strip_prefix(']') {
+        return Some(after);
+    }
+    loop {
+        let first = *rest.as_bytes().first()?;
+        rest = if first == b'"' || first == b'\'' {
+            quoted(rest)?.1
+        } else {
+            let end = rest
+                .find(|c: char| !(c.is_ascii_alphanumeric() || "_./=+".contains(c) || c == '-'))
+                .unwrap_or(rest.len());
+            if end == 0 || &rest[..end] == "-" {
+                return None;
+            }
+            // Resolved as the full parser would: `.nan` and `.inf` are refused.
+            yaml::plain_value(&rest[..end])?;
+            &rest[end..]
+        };
+        rest = rest.trim_start_matches(' ');
+        if let Some(after) = rest.strip_prefix(']') {
+            return Some(after);
+        }
+        rest = rest.strip_prefix(',')?.trim_start_matches(' ');
+        if rest.starts_with(']') {
+            return None; // a trailing comma: left to the full parser
+        }
+    }
+}
+
+/// Does this line start with a mapping key (`key:` then a space or the end)?
+fn looks_like_key(text: &str) -> bool {
+    split_key(text).is_some()
+}
+
+/// A mapping entry's key (as the full parser names it) and the rest of the
+/// line after `: `.
+fn split_key(text: &str) -> Option<(String, &str)> {
+    let first = text.as_bytes()[0];
+    let (key, after) = if first == b'"' || first == b'\'' {
+        let (k, after) = quoted(text)?;
+        if text.len() - after.len() > 1000 {
+            return None;
+        }
+        (k, after.strip_prefix(':')?)
+    } else {
+        if INDICATORS.contains(&first) || first == b'-' {
+            return None;
+        }
+        let p = match text.find(": ") {
+            Some(p) => p,
+            None if text.ends_with(':') => text.len() - 1,
+            None => return None,
+        };
+        let k = &text[..p];
+        // YAML limits implicit keys to 1024 characters; stay well inside.
+        if p > 1000 || k.contains(" #") || k.ends_with(' ') || k == "<<" {
+            return None;
+        }
+        (yaml::plain_key(k)?, &text[p + 1..])
+    };
+    if !(after.is_empty() || after.starts_with(' ')) {
+        return None;
+    }
+    Some((key, after.trim_start_matches(' ')))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn full(doc: &str) -> Option<Head> {
+        let v = yaml::parse_one(doc).ok()?;
+        let at = |path: &[&str]| {
+            let mut cur = &v;
+            for p in path {
+                cur = cur.as_map()?.get(*p)?;
+            }
+            Some(cur.clone())
+        };
+        match &v {
+            Value::Map(_) | Value::Null => {}
+            _ => return None,
+        }
+        Some(Head {
+            kind: at(&["kind"]),
+            name: at(&["metadata", "name"]),
+            hook: at(&["metadata", "annotations", "helm.sh/hook"]),
+            hook_weight: at(&["metadata", "annotations", "helm.sh/hook-weight"]),
+        })
+    }
+
+    /// Wherever the fast reader answers, the full parser accepts the
+    /// document and reads the same head. (Where the full parser's value is a
+    /// collection the head only needs to know it is not a scalar.)
+    fn agrees(doc: &str) -> bool {
+        match read(doc) {
+            None => true,
+            Some(h) => match full(doc) {
+                None => false,
+                Some(f) => {
+                    let same = |a: &Option<Value>, b: &Option<Value>| match (a, b) {
+                        (Some(Value::Null), Some(Value::Map(m))) => m.is_empty(),
+                        (Some(Value::Null), Some(Value::List(l))) => l.is_empty(),
+                        _ => a == b,
+                    };
+                    same(&h.kind, &f.kind)
+                        && same(&h.name, &f.name)
+                        && same(&h.hook, &f.hook)
+                        && same(&h.hook_weight, &f.hook_weight)
+                }
+            },
+        }
+    }
+
+    #[test]
+    fn reads_the_usual_shapes() {
+        let doc = "# c\napiVersion: batch/v1\nkind: Job\nmetadata:\n  name: \"x-migrations\"\n  labels:\n    a: b\n  annotations:\n    helm.sh/hook: pre-install,pre-upgrade\n    'helm.sh/hook-weight': \"-1\"\nspec:\n  template:\n    spec:\n      containers:\n      - name: c\n        args:\n          - --flag\n        env:\n          - name: X\n            value: |\n              line one\n\n              line two\n      volumes: []\ndata:\n  k: >-\n    folded\n";
+        let h = read(doc).expect("in the subset");
+        assert_eq!(h.kind, Some(Value::String("Job".into())));
+        assert_eq!(h.name, Some(Value::String("x-migrations".into())));
+        assert_eq!(
+            h.hook,
+            Some(Value::String("pre-install,pre-upgrade".into()))
+        );
+        assert_eq!(h.hook_weight, Some(Value::String("-1".into())));
+        assert!(agrees(doc));
+        // Duplicates: the last `metadata` wins whole.
+        let h = read("kind: A\nmetadata:\n  name: one\nmetadata:\n  labels: {}\n").unwrap();
+        assert_eq!(h.name, None);
+        assert_eq!(read("# only a comment\n").unwrap(), Head::default());
+    }
+
+    #[test]
+    fn leaves_the_rest_to_the_full_parser() {
+        for doc in [
+            "- a\n",
+            "kind: &a X\n",
+            "kind: !!str X\n",
+            "kind: [a]\n",
+            "kind: a\n  b\n",
+            "kind: \"a\n  b\"\n",
+            "kind:\tX\n",
+            "kind: X\r\n",
+            "kind: é\n",
+            "kind: a: b\n",
+            "kind: .inf\n",
+            "~: x\n",
+            "<<: {}\n",
+            "a:\n    b: 1\n  c: 2\n",
+            "a: |2\n   x\n",
+            "a: |\n    x\n  y\n",
+            "  kind: X\n",
+            "a: 1\n- b\n",
+            "kind: \"\\x41\"\n",
+            "metadata:\n  labels:\n... x: y\n",
+            "data: |\n  a\n---\n",
+            &format!("{}: x\n", "k".repeat(1100)),
+            "a: [x, .nan]\n",
+        ] {
+            assert!(read(doc).is_none(), "{doc:?}");
+        }
+    }
+
+    /// The rendered documents of every example, each with many small
+    /// mutations (lines dropped, doubled, shifted; characters inserted):
+    /// the fast reader never accepts what the full parser rejects, and
+    /// reads the same head.
+    #[test]
+    fn never_disagrees_with_the_full_parser() {
+        let chart = crate::chart::embedded().unwrap();
+        let mut docs = Vec::new();
+        for ex in [
+            "quickstart",
+            "aws-eks",
+            "istio",
+            "autoscaling",
+            "temporal-cloud",
+        ] {
+            let path = format!("{}/values/examples/{ex}.yaml", env!("CARGO_MANIFEST_DIR"));
+            let text = std::fs::read_to_string(path).unwrap();
+            let user = crate::values::parse_values_text(&text, ex).unwrap();
+            let mut c = chart.clone();
+            let mut w = crate::values::merge::Warnings::default();
+            let vals = crate::chart::dependencies::compute_values(&mut c, user, &mut w).unwrap();
+            let r = super::super::render(&c, &vals, &Default::default()).unwrap();
+            for f in r.files {
+                docs.extend(super::super::output::split_documents(&f.content));
+            }
+        }
+        assert!(docs.len() > 50);
+        let fast = docs.iter().filter(|d| read(d).is_some()).count();
+        assert!(
+            fast * 10 >= docs.len() * 9,
+            "only {fast} of {} on the fast path",
+            docs.len()
+        );
+        let inserts = [
+            ": ", " #", "-", "\"", "'", "|", "  ", "[", "]", ", ", "{}", ":", "&a ", "\n",
+        ];
+        let mut seed = 0x9e3779b97f4a7c15u64;
+        let mut rnd = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let mut checked = 0;
+        for d in &docs {
+            assert!(agrees(d), "{d}");
+            let lines: Vec<&str> = d.split('\n').collect();
+            for _ in 0..60 {
+                let mut ls: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+                let k = rnd(ls.len());
+                match rnd(5) {
+                    0 => {
+                        ls.remove(k);
+                    }
+                    1 => {
+                        let l = ls[k].clone();
+                        ls.insert(k, l);
+                    }
+                    2 => ls[k] = format!(" {}", ls[k]),
+                    3 => {
+                        let trimmed = ls[k].strip_prefix(' ').map(str::to_string);
+                        if let Some(t) = trimmed {
+                            ls[k] = t;
+                        }
+                    }
+                    _ => {
+                        let l = &ls[k];
+                        let at = rnd(l.len() + 1);
+                        let at = (0..=at).rev().find(|i| l.is_char_boundary(*i)).unwrap_or(0);
+                        ls[k] = format!("{}{}{}", &l[..at], inserts[rnd(inserts.len())], &l[at..]);
+                    }
+                }
+                let m = ls.join("\n");
+                assert!(agrees(&m), "fast reader disagrees on:\n{m}");
+                checked += 1;
+            }
+        }
+        assert!(checked > 2000);
+    }
+}
