@@ -268,7 +268,17 @@ impl Reader<'_> {
             }
             Value::Null
         } else {
-            yaml::plain_value(plain(rest)?)?
+            let text = plain(rest)?;
+            if slot.is_field() {
+                yaml::plain_value(text)?
+            } else {
+                // Only whether the full parser would take it: numbers that
+                // overflow to infinity, `.nan` and `.inf` are refused.
+                if !yaml::plain_is_string(text) {
+                    yaml::plain_value(text)?;
+                }
+                Value::Null
+            }
         };
         // Nothing may continue the scalar on a deeper line.
         let j = self.next_content(i + 1);
@@ -392,7 +402,10 @@ fn flow_sequence(s: &str) -> Option<&str> {
                 return None;
             }
             // Resolved as the full parser would: `.nan` and `.inf` are refused.
-            yaml::plain_value(&rest[..end])?;
+            let item = &rest[..end];
+            if !yaml::plain_is_string(item) {
+                yaml::plain_value(item)?;
+            }
             &rest[end..]
         };
         rest = rest.trim_start_matches(' ');
@@ -413,14 +426,14 @@ fn looks_like_key(text: &str) -> bool {
 
 /// A mapping entry's key (as the full parser names it) and the rest of the
 /// line after `: `.
-fn split_key(text: &str) -> Option<(String, &str)> {
+fn split_key(text: &str) -> Option<(std::borrow::Cow<'_, str>, &str)> {
     let first = text.as_bytes()[0];
     let (key, after) = if first == b'"' || first == b'\'' {
         let (k, after) = quoted(text)?;
         if text.len() - after.len() > 1000 {
             return None;
         }
-        (k, after.strip_prefix(':')?)
+        (k.into(), after.strip_prefix(':')?)
     } else {
         if INDICATORS.contains(&first) || first == b'-' {
             return None;
@@ -435,7 +448,12 @@ fn split_key(text: &str) -> Option<(String, &str)> {
         if p > 1000 || k.contains(" #") || k.ends_with(' ') || k == "<<" {
             return None;
         }
-        (yaml::plain_key(k)?, &text[p + 1..])
+        let key = if yaml::plain_is_string(k) {
+            k.into()
+        } else {
+            yaml::plain_key(k)?.into()
+        };
+        (key, &text[p + 1..])
     };
     if !(after.is_empty() || after.starts_with(' ')) {
         return None;

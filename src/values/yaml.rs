@@ -480,6 +480,12 @@ pub(crate) fn plain_value(s: &str) -> Option<Value> {
     json_value(resolve_plain(s)).ok()
 }
 
+/// Does this plain scalar stay a string (not a bool, null or number)?
+/// Cheap for the usual keys and words: nothing is allocated for them.
+pub(crate) fn plain_is_string(s: &str) -> bool {
+    !s.is_empty() && resolve_non_string(s).is_none()
+}
+
 /// A plain mapping key as the full parser turns it into a string; None
 /// where the full parser reports an error (null keys).
 pub(crate) fn plain_key(s: &str) -> Option<String> {
