@@ -85,6 +85,28 @@ fn secrets_stay_out_of_messages_debug_lint_and_diffs() {
         clean(&format!("{args:?} (stdout)"), &stdout(&o));
     }
 
+    // A secret holding a quote and a backslash, quoted by a schema error in
+    // every report format (JSON and SARIF escape it twice).
+    let quoted = d.join("escaped.yaml");
+    std::fs::write(
+        &quoted,
+        "secrets:\n  create:\n    tracecat:\n      serviceKey: ['canary\"quoted\\x-77']\n",
+    )
+    .unwrap();
+    for fmt in ["text", "json", "sarif"] {
+        let o = run(&["lint", "-f", &a, "-f", quoted.to_str().unwrap(), "-o", fmt]);
+        assert!(
+            !o.status.success(),
+            "lint -o {fmt} should report the schema error"
+        );
+        for out in [stdout(&o), stderr(&o)] {
+            assert!(
+                !out.contains("quoted"),
+                "lint -o {fmt} shows the secret:\n{out}"
+            );
+        }
+    }
+
     // lint of good values: its report is not a place for secrets.
     let o = run(&["lint", "-f", &a, "--set", &set]);
     clean("lint (stdout)", &stdout(&o));

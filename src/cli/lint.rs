@@ -42,7 +42,16 @@ pub fn run(a: LintArgs) -> Result<i32> {
         expand_env: false,
         ..Default::default()
     };
-    let findings = lint::lint(&req, &lint::Options { minor })?;
+    let mut findings = lint::lint(&req, &lint::Options { minor })?;
+    // A finding may quote a value: secrets are masked in each field before
+    // the report is written (JSON and SARIF escape them again, which the
+    // final pass below could no longer recognise).
+    for f in &mut findings {
+        use crate::secrets::redact::text as mask;
+        f.message = mask(&f.message).into_owned();
+        f.location = mask(&f.location).into_owned();
+        f.hint = f.hint.as_deref().map(|h| mask(h).into_owned());
+    }
     let target = a
         .chart
         .clone()
@@ -52,7 +61,6 @@ pub fn run(a: LintArgs) -> Result<i32> {
         Output::Json => report::json(&findings),
         Output::Sarif => report::sarif(&findings),
     };
-    // A finding may quote a value; secrets are masked.
     super::write_stdout(&crate::secrets::redact::text(&text))?;
     let errors = findings
         .iter()

@@ -48,17 +48,28 @@ pub fn sensitive_key(key: &str) -> bool {
     .any(|s| k.contains(s))
 }
 
-/// Remembers one secret value.
+/// Remembers one secret value, with the escaped forms it takes inside JSON
+/// output (lint reports) and quoted messages, so a secret holding a quote,
+/// a backslash or a newline is masked there too.
 pub fn remember(s: &str) {
     if s.len() < MIN_LEN {
         return;
     }
+    let json = serde_json::to_string(s).unwrap_or_default();
+    let debug = format!("{s:?}");
+    let forms = [
+        s,
+        json.get(1..json.len().saturating_sub(1)).unwrap_or(s),
+        debug.get(1..debug.len().saturating_sub(1)).unwrap_or(s),
+    ];
     if let Ok(mut known) = KNOWN.lock() {
-        if !known.iter().any(|k| k == s) {
-            known.push(s.to_string());
-            // Longest first, so a secret containing another is masked whole.
-            known.sort_by_key(|k| std::cmp::Reverse(k.len()));
+        for f in forms {
+            if !known.iter().any(|k| k == f) {
+                known.push(f.to_string());
+            }
         }
+        // Longest first, so a secret containing another is masked whole.
+        known.sort_by_key(|k| std::cmp::Reverse(k.len()));
     }
 }
 
@@ -149,5 +160,12 @@ mod tests {
         remember_set_flag("x.apiKey=pw-canary-3,y=1");
         let t = text("pw-canary-1 pw-canary-2 pw-canary-3 visible");
         assert_eq!(t, "<redacted> <redacted> <redacted> visible");
+        // Escaped forms: as JSON writes them, and as quoted messages do.
+        remember("pw\"canary\\4\nx");
+        let report =
+            serde_json::json!({ "message": "value pw\"canary\\4\nx is wrong" }).to_string();
+        assert!(!text(&report).contains("canary"), "{report}");
+        let msg = format!("bad value {:?}", "pw\"canary\\4\nx");
+        assert!(!text(&msg).contains("canary"), "{msg}");
     }
 }
