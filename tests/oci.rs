@@ -163,6 +163,36 @@ fn tc(home: &Path, args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// `registry login` as a CI job runs it: user `alice`, the password on stdin.
+fn login(home: &Path, host: &str, ca: &str, cfg: &str, password: &str) -> std::process::Output {
+    let mut child = bin()
+        .args([
+            "registry",
+            "login",
+            host,
+            "-u",
+            "alice",
+            "--password-stdin",
+            "--ca-file",
+            ca,
+            "--registry-config",
+            cfg,
+        ])
+        .env("HOME", home)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // A child that exits early closes its stdin; its answer is in the output.
+    let _ = child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{password}\n").as_bytes());
+    child.wait_with_output().unwrap()
+}
+
 fn helm(which: &str, home: &Path, args: &[&str]) -> std::process::Output {
     Command::new(peer(which))
         .args(args)
@@ -423,60 +453,11 @@ fn auth_behind_tls_login_docker_config_and_credential_helper() {
     assert_eq!(out.status.code(), Some(1));
     // Wrong password: refused, and never echoed.
     let cfg = home.path().join("registry.json").display().to_string();
-    let mut login = bin()
-        .args([
-            "registry",
-            "login",
-            &host,
-            "-u",
-            "alice",
-            "--password-stdin",
-            "--ca-file",
-            &ca,
-            "--registry-config",
-            &cfg,
-        ])
-        .env("HOME", home.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    login
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"wrong-pw-123\n")
-        .unwrap();
-    let bad = login.wait_with_output().unwrap();
+    let bad = login(home.path(), &host, &ca, &cfg, "wrong-pw-123");
     assert_eq!(bad.status.code(), Some(1));
     assert!(!stderr(&bad).contains("wrong-pw-123"));
     // Login writes Helm's file, which both tools then use.
-    let mut login = bin()
-        .args([
-            "registry",
-            "login",
-            &host,
-            "-u",
-            "alice",
-            "--password-stdin",
-            "--ca-file",
-            &ca,
-            "--registry-config",
-            &cfg,
-        ])
-        .env("HOME", home.path())
-        .stdin(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    login
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"s3cret-pw\n")
-        .unwrap();
-    let ok = login.wait_with_output().unwrap();
+    let ok = login(home.path(), &host, &ca, &cfg, "s3cret-pw");
     assert!(ok.status.success(), "{}", stderr(&ok));
     #[cfg(unix)]
     {

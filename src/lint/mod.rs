@@ -374,46 +374,34 @@ pub fn lint(req: &Request, opts: &Options) -> Result<Vec<Finding>> {
                     ),
                 )
             }),
-            Some(errs) => {
-                for (path, msg) in errs {
-                    out.push(Finding {
-                        file: Some(m.path.clone()),
-                        ..f(
-                            Severity::Error,
-                            "k8s-schema",
-                            kind_name(m),
-                            format!("{path}: {msg}"),
-                        )
-                    });
-                }
-            }
+            Some(errs) => errors_at(m, "k8s-schema", errs, &mut out),
         }
-        for (path, msg) in kube::resource_rules(m.doc()) {
-            out.push(Finding {
-                file: Some(m.path.clone()),
-                ..f(
-                    Severity::Error,
-                    "k8s-schema",
-                    kind_name(m),
-                    format!("{path}: {msg}"),
-                )
-            });
-        }
-        for (path, msg) in kube::name_rules(m.doc()) {
-            out.push(Finding {
-                file: Some(m.path.clone()),
-                ..f(
-                    Severity::Error,
-                    "k8s-names",
-                    kind_name(m),
-                    format!("{path}: {msg}"),
-                )
-            });
-        }
+        errors_at(m, "k8s-schema", kube::resource_rules(m.doc()), &mut out);
+        errors_at(m, "k8s-names", kube::name_rules(m.doc()), &mut out);
     }
     deployment_checks(&rel.values, &objects, &mut out);
     out.sort_by_key(|f| std::cmp::Reverse(f.severity));
     Ok(out)
+}
+
+/// One error finding per (path, message) an object check returned.
+fn errors_at(
+    m: &Manifest,
+    rule: &'static str,
+    errs: impl IntoIterator<Item = (String, String)>,
+    out: &mut Vec<Finding>,
+) {
+    for (path, msg) in errs {
+        out.push(Finding {
+            file: Some(m.path.clone()),
+            ..f(
+                Severity::Error,
+                rule,
+                kind_name(m),
+                format!("{path}: {msg}"),
+            )
+        });
+    }
 }
 
 #[cfg(test)]
