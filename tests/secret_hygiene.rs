@@ -123,6 +123,49 @@ fn secrets_stay_out_of_messages_debug_lint_and_diffs() {
     );
     no_secrets_on_stderr("diff", &o);
 
+    // diff of a chart that copies a password into a ConfigMap: the value is
+    // masked there too, in text and in JSON (which escapes its quote).
+    let cm_chart = d.join("cm-chart");
+    std::fs::create_dir_all(cm_chart.join("templates")).unwrap();
+    std::fs::write(
+        cm_chart.join("Chart.yaml"),
+        "apiVersion: v2\nname: cm\nversion: 0.1.0\n",
+    )
+    .unwrap();
+    std::fs::write(
+        cm_chart.join("templates/cm.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  dsn: {{ Values.db.password | quote }}\n",
+    )
+    .unwrap();
+    let (old_v, new_v) = (d.join("old.yaml"), d.join("new.yaml"));
+    std::fs::write(&old_v, "db:\n  password: 'leaky\"old-11'\n").unwrap();
+    std::fs::write(&new_v, "db:\n  password: 'leaky\"new-22'\n").unwrap();
+    let cm = cm_chart.to_str().unwrap();
+    for fmt in ["text", "json"] {
+        let o = run(&[
+            "diff",
+            "--from-chart",
+            cm,
+            "--from",
+            old_v.to_str().unwrap(),
+            "--to-chart",
+            cm,
+            "--to",
+            new_v.to_str().unwrap(),
+            "-o",
+            fmt,
+        ]);
+        let out = stdout(&o);
+        assert!(
+            out.contains("ConfigMap"),
+            "diff -o {fmt} reports the change: {out}"
+        );
+        assert!(
+            !out.contains("leaky"),
+            "diff -o {fmt} shows the password:\n{out}"
+        );
+    }
+
     // --debug on a template that renders invalid YAML containing a secret.
     let chart = d.join("chart");
     std::fs::create_dir_all(chart.join("templates")).unwrap();

@@ -115,7 +115,18 @@ pub fn run(a: DiffArgs) -> Result<i32> {
                 .with_hint("e.g. tracecat-chart diff --from prod.yaml --to-chart ./tracecat-0.4.0.tgz --to prod.yaml"))
         }
     };
-    let report = diff::diff(&old, &new);
+    let mut report = diff::diff(&old, &new);
+    // Secret data is hidden by the diff itself; a secret value that also
+    // reached another object (a literal env value, a URL in a ConfigMap) is
+    // masked here, before JSON output would escape it past recognition.
+    for c in &mut report.changes {
+        if let diff::Change::Changed { diff, .. } = c {
+            *diff = crate::secrets::redact::text(diff).into_owned();
+        }
+    }
+    for f in &mut report.findings {
+        f.message = crate::secrets::redact::text(&f.message).into_owned();
+    }
     let text = match a.output {
         Output::Text => diff::text(&report, std::io::stdout().is_terminal()),
         Output::Json => diff::json(&report),
