@@ -94,6 +94,17 @@ fn www_authenticate(v: &str) -> (String, HashMap<String, String>) {
     (scheme.to_lowercase(), params)
 }
 
+/// A `Retry-After` value: delay seconds, or an HTTP date (RFC 9110 allows
+/// both; a date in the past means now). None when it is neither.
+fn retry_after(value: &str, now: std::time::SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
 fn transient(status: u16) -> bool {
     matches!(status, 408 | 429 | 500 | 502 | 503 | 504)
 }
@@ -339,8 +350,7 @@ impl Client {
                 Ok(r) if transient(r.status) => {
                     let after = r
                         .header("Retry-After")
-                        .and_then(|s| s.trim().parse::<u64>().ok())
-                        .map(Duration::from_secs);
+                        .and_then(|s| retry_after(&s, std::time::SystemTime::now()));
                     Some(after.unwrap_or(delay).min(Duration::from_secs(30)))
                 }
                 Ok(_) => None,
@@ -475,6 +485,27 @@ pub fn error_text(body: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retry_after_takes_seconds_and_dates() {
+        let now = httpdate::parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT").unwrap();
+        assert_eq!(retry_after(" 7 ", now), Some(Duration::from_secs(7)));
+        assert_eq!(
+            retry_after("Sun, 06 Nov 1994 08:50:07 GMT", now),
+            Some(Duration::from_secs(30))
+        );
+        // The obsolete RFC 850 form, which recipients must still accept.
+        assert_eq!(
+            retry_after("Sunday, 06-Nov-94 08:49:47 GMT", now),
+            Some(Duration::from_secs(10))
+        );
+        assert_eq!(
+            retry_after("Sun, 06 Nov 1994 08:00:00 GMT", now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(retry_after("soon", now), None);
+        assert_eq!(retry_after("-3", now), None);
+    }
 
     #[test]
     fn parses_challenges() {
