@@ -198,21 +198,10 @@ fn yaml_errors_name_file_and_line() {
 
 #[test]
 fn values_command_and_stdin() {
-    use std::io::Write;
-    use std::process::Stdio;
-    let mut child = bin()
-        .args(["values", "-o", "json", "-f", "-", "--set", "ui.replicas=3"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"nameOverride: x\n")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = run_with_stdin(
+        &["values", "-o", "json", "-f", "-", "--set", "ui.replicas=3"],
+        b"nameOverride: x\n",
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["nameOverride"], "x");
     assert_eq!(v["ui"]["replicas"], 3);

@@ -165,8 +165,8 @@ fn tc(home: &Path, args: &[&str]) -> std::process::Output {
 
 /// `registry login` as a CI job runs it: user `alice`, the password on stdin.
 fn login(home: &Path, host: &str, ca: &str, cfg: &str, password: &str) -> std::process::Output {
-    let mut child = bin()
-        .args([
+    run_with_stdin_env(
+        &[
             "registry",
             "login",
             host,
@@ -177,20 +177,10 @@ fn login(home: &Path, host: &str, ca: &str, cfg: &str, password: &str) -> std::p
             ca,
             "--registry-config",
             cfg,
-        ])
-        .env("HOME", home)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // A child that exits early closes its stdin; its answer is in the output.
-    let _ = child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{password}\n").as_bytes());
-    child.wait_with_output().unwrap()
+        ],
+        format!("{password}\n").as_bytes(),
+        &[("HOME", home.as_os_str())],
+    )
 }
 
 fn helm(which: &str, home: &Path, args: &[&str]) -> std::process::Output {
@@ -510,10 +500,12 @@ fn auth_behind_tls_login_docker_config_and_credential_helper() {
         format!("{{\"auths\":{{\"{host}\":{{\"auth\":\"{auth}\"}}}}}}"),
     )
     .unwrap();
-    let d = home.path().join("d1");
-    std::fs::create_dir_all(&d).unwrap();
-    let out = bin()
-        .args([
+    // A pull that finds its credentials through Docker's config only.
+    let docker_pull = |dir: &str, path: Option<String>| {
+        let d = home.path().join(dir);
+        std::fs::create_dir_all(&d).unwrap();
+        let mut cmd = bin();
+        cmd.args([
             "pull",
             &format!("{remote}/tracecat"),
             "--version",
@@ -525,9 +517,16 @@ fn auth_behind_tls_login_docker_config_and_credential_helper() {
         ])
         .env("HOME", home.path())
         .env("DOCKER_CONFIG", &docker)
-        .env("TRACECAT_CHART_CACHE", home.path().join("c1"))
-        .output()
-        .unwrap();
+        .env(
+            "TRACECAT_CHART_CACHE",
+            home.path().join(format!("cache-{dir}")),
+        );
+        if let Some(p) = path {
+            cmd.env("PATH", p);
+        }
+        (cmd.output().unwrap(), d)
+    };
+    let (out, _) = docker_pull("d1", None);
     assert!(out.status.success(), "docker config: {}", stderr(&out));
     // A credential helper on PATH (credsStore), as ECR users have.
     let helper_dir = home.path().join("helpers");
@@ -544,32 +543,14 @@ fn auth_behind_tls_login_docker_config_and_credential_helper() {
         "{\"credsStore\":\"testhelper\"}",
     )
     .unwrap();
-    let d = home.path().join("d2");
-    std::fs::create_dir_all(&d).unwrap();
-    let out = bin()
-        .args([
-            "pull",
-            &format!("{remote}/tracecat"),
-            "--version",
-            "0.3.45",
-            "--ca-file",
-            &ca,
-            "-d",
-            &d.display().to_string(),
-        ])
-        .env("HOME", home.path())
-        .env("DOCKER_CONFIG", &docker)
-        .env("TRACECAT_CHART_CACHE", home.path().join("c2"))
-        .env(
-            "PATH",
-            format!(
-                "{}:{}",
-                helper_dir.display(),
-                std::env::var("PATH").unwrap()
-            ),
-        )
-        .output()
-        .unwrap();
+    let (out, d) = docker_pull(
+        "d2",
+        Some(format!(
+            "{}:{}",
+            helper_dir.display(),
+            std::env::var("PATH").unwrap()
+        )),
+    );
     assert!(out.status.success(), "credential helper: {}", stderr(&out));
     assert!(d.join("tracecat-0.3.45.tgz").exists());
     // Logout removes the entry.

@@ -5,9 +5,8 @@
 
 mod common;
 use common::*;
-use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
-use std::process::{Output, Stdio};
+use std::process::Output;
 
 const CANARIES: [&str; 6] = [
     "canary-db-key-3f9a7c",
@@ -207,8 +206,8 @@ fn secrets_stay_out_of_messages_debug_lint_and_diffs() {
     no_secrets_on_stderr("post-render", &o);
 
     // registry login: the password from stdin is not echoed on failure.
-    let mut child = bin()
-        .args([
+    let o = run_with_stdin_env(
+        &[
             "registry",
             "login",
             "127.0.0.1:9",
@@ -216,21 +215,13 @@ fn secrets_stay_out_of_messages_debug_lint_and_diffs() {
             "u",
             "--password-stdin",
             "--plain-http",
-        ])
-        .env("HOME", d)
-        .env("TRACECAT_CHART_RETRY_SECONDS", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(CANARIES[5].as_bytes())
-        .unwrap();
-    let o = child.wait_with_output().unwrap();
+        ],
+        CANARIES[5].as_bytes(),
+        &[
+            ("HOME", d.as_os_str()),
+            ("TRACECAT_CHART_RETRY_SECONDS", "1".as_ref()),
+        ],
+    );
     clean("registry login", &format!("{}{}", stdout(&o), stderr(&o)));
 }
 

@@ -215,11 +215,7 @@ fn process_imports(chart: &mut Chart, warn: &mut Warnings) -> Result<()> {
 
 /// Go's `%v` of a field of an `import-values` map (`<nil>` when absent).
 fn go_field(m: &Map, key: &str) -> String {
-    match m.get(key) {
-        None | Some(Value::Null) => "<nil>".into(),
-        Some(Value::String(s)) => s.clone(),
-        Some(other) => other.to_string(),
-    }
+    m.get(key).map_or_else(|| "<nil>".into(), Value::to_string)
 }
 
 /// Helm's `Values.Table`: walks a dotted path of tables. On failure, the

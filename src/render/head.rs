@@ -23,6 +23,25 @@ pub struct Head {
     pub hook_weight: Option<Value>,
 }
 
+impl Head {
+    /// The head of a document already parsed into a tree.
+    pub fn from_tree(doc: &Value) -> Head {
+        let at = |path: &[&str]| {
+            let mut cur = doc;
+            for p in path {
+                cur = cur.as_map()?.get(*p)?;
+            }
+            Some(cur.clone())
+        };
+        Head {
+            kind: at(&["kind"]),
+            name: at(&["metadata", "name"]),
+            hook: at(&["metadata", "annotations", "helm.sh/hook"]),
+            hook_weight: at(&["metadata", "annotations", "helm.sh/hook-weight"]),
+        }
+    }
+}
+
 /// The head of `doc`, or None when `doc` is outside the subset this reader
 /// decides (not necessarily invalid).
 pub fn read(doc: &str) -> Option<Head> {
@@ -187,7 +206,7 @@ impl Reader<'_> {
             if is_seq_entry(item) {
                 return None; // `- - x`
             }
-            if !item.is_empty() && !item.starts_with('#') && looks_like_key(item) {
+            if !item.is_empty() && !item.starts_with('#') && split_key(item).is_some() {
                 // `- key: value`: a mapping at the key's column.
                 self.lines[i] = (col, item);
                 i = self.mapping(i, col, Slot::Other)?;
@@ -419,11 +438,6 @@ fn flow_sequence(s: &str) -> Option<&str> {
     }
 }
 
-/// Does this line start with a mapping key (`key:` then a space or the end)?
-fn looks_like_key(text: &str) -> bool {
-    split_key(text).is_some()
-}
-
 /// A mapping entry's key (as the full parser names it) and the rest of the
 /// line after `: `.
 fn split_key(text: &str) -> Option<(std::borrow::Cow<'_, str>, &str)> {
@@ -467,23 +481,7 @@ mod tests {
 
     fn full(doc: &str) -> Option<Head> {
         let v = yaml::parse_one(doc).ok()?;
-        let at = |path: &[&str]| {
-            let mut cur = &v;
-            for p in path {
-                cur = cur.as_map()?.get(*p)?;
-            }
-            Some(cur.clone())
-        };
-        match &v {
-            Value::Map(_) | Value::Null => {}
-            _ => return None,
-        }
-        Some(Head {
-            kind: at(&["kind"]),
-            name: at(&["metadata", "name"]),
-            hook: at(&["metadata", "annotations", "helm.sh/hook"]),
-            hook_weight: at(&["metadata", "annotations", "helm.sh/hook-weight"]),
-        })
+        matches!(v, Value::Map(_) | Value::Null).then(|| Head::from_tree(&v))
     }
 
     /// Wherever the fast reader answers, the full parser accepts the

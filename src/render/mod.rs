@@ -116,10 +116,15 @@ pub fn new_environment() -> Environment<'static> {
     env
 }
 
-/// Every template of the chart tree, in chart order: (full name, source,
-/// rendered on its own?). Partials, NOTES.txt and library charts are only
-/// compiled.
-fn collect(chart: &Chart, prefix: &str, out: &mut Vec<(String, String, bool)>) {
+/// Every template of the chart tree: its full name and whether it is
+/// rendered on its own (partials, NOTES.txt and library charts are only
+/// compiled), in chart order, and the sources by name for the loader.
+fn collect(
+    chart: &Chart,
+    prefix: &str,
+    names: &mut Vec<(String, bool)>,
+    sources: &mut std::collections::HashMap<String, String>,
+) {
     let chart_path = if prefix.is_empty() {
         chart.name()
     } else {
@@ -129,10 +134,11 @@ fn collect(chart: &Chart, prefix: &str, out: &mut Vec<(String, String, bool)>) {
         let full = format!("{chart_path}/{rel}");
         let base = rel.rsplit('/').next().unwrap_or(rel);
         let renderable = !base.starts_with('_') && base != "NOTES.txt" && !chart.is_library();
-        out.push((full, src.clone(), renderable));
+        sources.insert(full.clone(), src.clone());
+        names.push((full, renderable));
     }
     for d in &chart.dependencies {
-        collect(d, &chart_path, out);
+        collect(d, &chart_path, names, sources);
     }
 }
 
@@ -273,18 +279,15 @@ fn render_jobs<T: Send>(
         String::new()
     });
     let mut templates = Vec::new();
-    collect(chart, "", &mut templates);
+    let mut sources = std::collections::HashMap::new();
+    collect(chart, "", &mut templates, &mut sources);
     // Templates compile on first use, on whichever thread needs them, so
     // compiling overlaps with rendering instead of preceding it.
-    let sources: std::collections::HashMap<String, String> = templates
-        .iter()
-        .map(|(name, src, _)| (name.clone(), src.clone()))
-        .collect();
     env.set_loader(move |name| Ok(sources.get(name).cloned()));
     let dots = build_dots(chart, values, opts);
     let mut jobs = Vec::new();
     let mut compile_only = Vec::new();
-    for (name, _, renderable) in &templates {
+    for (name, renderable) in &templates {
         if !renderable {
             compile_only.push(name.clone());
             continue;
@@ -390,7 +393,7 @@ fn render_jobs<T: Send>(
     // As in Helm, every template is parsed before any runs: a syntax error
     // anywhere (first in chart order) wins over execution errors. Templates
     // already compiled are only looked up here.
-    for (name, _, _) in &templates {
+    for (name, _) in &templates {
         if let Err(e) = env.get_template(name) {
             return Err(template_error(&e, name));
         }
@@ -429,6 +432,15 @@ mod tests {
         Chart::from_files(files, "test").unwrap()
     }
 
+    /// The chart rendered with no values on `threads` threads.
+    fn render_on(c: &Chart, threads: usize) -> Result<Rendered> {
+        let opts = RenderOptions {
+            threads: Some(threads),
+            ..Default::default()
+        };
+        render(c, &Map::new(), &opts)
+    }
+
     /// Notices and the reported failure follow Helm's order (reverse name),
     /// whatever the number of threads.
     #[test]
@@ -451,11 +463,7 @@ mod tests {
         let c = chart(&borrowed);
         let mut seen = Vec::new();
         for threads in [1, 2, 4] {
-            let opts = RenderOptions {
-                threads: Some(threads),
-                ..Default::default()
-            };
-            let r = render(&c, &Map::new(), &opts).unwrap();
+            let r = render_on(&c, threads).unwrap();
             let paths: Vec<_> = r.files.iter().map(|f| f.path.clone()).collect();
             seen.push((paths, r.notices));
         }
@@ -470,11 +478,7 @@ mod tests {
             .collect();
         let c = chart(&borrowed);
         for threads in [1, 2, 4] {
-            let opts = RenderOptions {
-                threads: Some(threads),
-                ..Default::default()
-            };
-            let e = render(&c, &Map::new(), &opts).unwrap_err().to_string();
+            let e = render_on(&c, threads).unwrap_err().to_string();
             assert!(
                 e.contains("t20.yaml") && e.contains("last"),
                 "{threads}: {e}"
@@ -510,11 +514,7 @@ mod tests {
         for (templates, culprit) in cases {
             let c = chart(templates);
             for threads in [1, 2, 4] {
-                let opts = RenderOptions {
-                    threads: Some(threads),
-                    ..Default::default()
-                };
-                let e = render(&c, &Map::new(), &opts).unwrap_err().to_string();
+                let e = render_on(&c, threads).unwrap_err().to_string();
                 assert!(
                     e.contains(culprit) && !e.contains("runtime"),
                     "{threads}: {e}"

@@ -169,14 +169,6 @@ pub fn kind_cmp(a: &str, b: &str) -> std::cmp::Ordering {
     }
 }
 
-fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a Value> {
-    let mut cur = v;
-    for p in path {
-        cur = cur.as_map()?.get(*p)?;
-    }
-    Some(cur)
-}
-
 /// Parses one document's head. Errors as Helm: every document must be a
 /// YAML mapping. Documents in plain block YAML are only scanned for their
 /// head ([`super::head`]); the rest go through the full parser.
@@ -185,14 +177,10 @@ pub fn parse_manifest(path: &str, content: String) -> Result<Manifest> {
         Some(h) => (h, std::sync::OnceLock::new()),
         None => {
             let doc = full_parse(path, &content)?;
-            let at = |p: &[&str]| str_at(&doc, p).cloned();
-            let head = super::head::Head {
-                kind: at(&["kind"]),
-                name: at(&["metadata", "name"]),
-                hook: at(&["metadata", "annotations", "helm.sh/hook"]),
-                hook_weight: at(&["metadata", "annotations", "helm.sh/hook-weight"]),
-            };
-            (head, std::sync::OnceLock::from(doc))
+            (
+                super::head::Head::from_tree(&doc),
+                std::sync::OnceLock::from(doc),
+            )
         }
     };
     let text = |v: Option<Value>| v.map(|v| v.to_string()).unwrap_or_default();

@@ -21,9 +21,15 @@ pub fn run(args: &[&str]) -> Output {
 
 /// Runs the binary with `input` on stdin.
 pub fn run_with_stdin(args: &[&str], input: &[u8]) -> Output {
+    run_with_stdin_env(args, input, &[])
+}
+
+/// [`run_with_stdin`] with extra environment variables.
+pub fn run_with_stdin_env(args: &[&str], input: &[u8], env: &[(&str, &std::ffi::OsStr)]) -> Output {
     use std::io::Write;
     let mut child = bin()
         .args(args)
+        .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
