@@ -1,105 +1,9 @@
-{#- Named helpers shared by every template. Each takes `ctx` (Helm's `.`). -#}
-
-{%- macro name(ctx) -%}
-{{ ctx.Values.nameOverride | default(ctx.Chart.Name) | trunc(63) | trimSuffix("-") }}
-{%- endmacro -%}
-
-{#- <release>-<name>, or the release alone when it already holds the name. -#}
-{%- macro fullname(ctx) -%}
-{%- if ctx.Values.fullnameOverride -%}
-{{ ctx.Values.fullnameOverride | trunc(63) | trimSuffix("-") }}
-{%- else -%}
-{%- set n = ctx.Values.nameOverride | default(ctx.Chart.Name) -%}
-{%- if contains(ctx.Release.Name, n) -%}
-{{ ctx.Release.Name | trunc(63) | trimSuffix("-") }}
-{%- else -%}
-{{ (ctx.Release.Name ~ "-" ~ n) | trunc(63) | trimSuffix("-") }}
-{%- endif -%}
-{%- endif -%}
-{%- endmacro -%}
-
-{%- macro chart(ctx) -%}
-{{ (ctx.Chart.Name ~ "-" ~ ctx.Chart.Version) | replace("+", "_") | trunc(63) | trimSuffix("-") }}
-{%- endmacro -%}
-
-{#- The backend image tag, which is also the version label. -#}
-{%- macro image_tag(ctx) -%}
-{{ ctx.Values.image.tag | default(ctx.Chart.AppVersion) }}
-{%- endmacro -%}
-
-{%- macro selector_labels(ctx) -%}
-app.kubernetes.io/name: {{ name(ctx) }}
-app.kubernetes.io/instance: {{ ctx.Release.Name }}
-{%- endmacro -%}
-
-{%- macro labels(ctx) -%}
-helm.sh/chart: {{ chart(ctx) }}
-{{- selector_labels(ctx) | block(0) }}
-{%- set version = image_tag(ctx) %}
-{%- if version %}
-app.kubernetes.io/version: {{ version | quote }}
-{%- endif %}
-app.kubernetes.io/managed-by: {{ ctx.Release.Service }}
-{%- endmacro -%}
-
-{#- Labels of a component's Deployment, Service and pods. -#}
-{%- macro component_labels(ctx, component) -%}
-{{ labels(ctx) | trim }}
-app.kubernetes.io/component: {{ component }}
-{%- endmacro -%}
-
-{%- macro component_selector(ctx, component) -%}
-{{ selector_labels(ctx) | trim }}
-app.kubernetes.io/component: {{ component }}
-{%- endmacro -%}
-
-{#- ServiceAccounts: the shared one, and the executors' dedicated ones
-    (the agent executor falls back to the executor's). -#}
-{%- macro service_account_name(ctx) -%}
-{%- if ctx.Values.serviceAccount.create -%}
-{{ ctx.Values.serviceAccount.name | default(fullname(ctx) ~ "-app") }}
-{%- else -%}
-{{ ctx.Values.serviceAccount.name | default("default") }}
-{%- endif -%}
-{%- endmacro -%}
-
-{#- A component's own account: its name when created (default
-    FULLNAME-SUFFIX), an existing one by name, else `fallback`. -#}
-{%- macro dedicated_service_account_name(ctx, sa, suffix, fallback) -%}
-{%- if sa.create -%}
-{{ sa.name | default(fullname(ctx) ~ "-" ~ suffix) }}
-{%- elif sa.name -%}
-{{ sa.name }}
-{%- else -%}
-{{ fallback }}
-{%- endif -%}
-{%- endmacro -%}
-
-{%- macro executor_service_account_name(ctx) -%}
-{{ dedicated_service_account_name(ctx, ctx.Values.executor.serviceAccount, "executor", service_account_name(ctx)) }}
-{%- endmacro -%}
-
-{%- macro litellm_service_account_name(ctx) -%}
-{{ dedicated_service_account_name(ctx, ctx.Values.litellm.serviceAccount, "litellm", service_account_name(ctx)) }}
-{%- endmacro -%}
-
-{%- macro agent_executor_service_account_name(ctx) -%}
-{{ dedicated_service_account_name(ctx, ctx.Values.agentExecutor.serviceAccount, "agent-executor", executor_service_account_name(ctx)) }}
-{%- endmacro -%}
-
-{#- A ServiceAccount object; `sa` holds its annotations. -#}
-{%- macro service_account(ctx, sa, name) -%}
-apiVersion: v1
-kind: ServiceAccount
-metadata:
-  name: {{ name }}
-  labels:
-    {{- labels(ctx) | block(4) }}
-  {%- if sa.annotations %}
-  annotations:
-    {{- sa.annotations | toYaml | nindent(4) }}
-  {%- endif %}
-{%- endmacro -%}
+{#- Named helpers of the workloads (environment, pods, URLs, secrets).
+    Each takes `ctx` (Helm's `.`). Names, labels and ServiceAccounts are
+    in _names.tpl and _accounts.tpl, imported here so `h.fullname` and the
+    like still work for templates that import this file. -#}
+{%- from "_names.tpl" import name, fullname, chart, image_tag, selector_labels, labels, component_labels, component_selector, temporal_fullname -%}
+{%- from "_accounts.tpl" import service_account_name, executor_service_account_name, litellm_service_account_name, agent_executor_service_account_name -%}
 
 {#- ===================== secrets ===================== -#}
 
@@ -175,21 +79,6 @@ http://{{ fullname(ctx) }}-api:8000
 {%- endmacro -%}
 
 {#- ===================== Temporal ===================== -#}
-
-{#- The subchart's fullname, mirrored so Tracecat can address it. -#}
-{%- macro temporal_fullname(ctx) -%}
-{%- set t = ctx.Values.temporal -%}
-{%- if t.fullnameOverride -%}
-{{ t.fullnameOverride | trunc(63) | trimSuffix("-") }}
-{%- else -%}
-{%- set n = t.nameOverride | default("temporal") -%}
-{%- if contains(ctx.Release.Name, n) -%}
-{{ ctx.Release.Name | trunc(63) | trimSuffix("-") }}
-{%- else -%}
-{{ (ctx.Release.Name ~ "-" ~ n) | trunc(63) | trimSuffix("-") }}
-{%- endif -%}
-{%- endif -%}
-{%- endmacro -%}
 
 {%- macro temporal_cluster_url(ctx) -%}
 {%- if ctx.Values.temporal.enabled -%}
@@ -560,33 +449,6 @@ ports:
     containerPort: {{ ctx.Values.tracecat.temporal.metrics.port }}
     protocol: TCP
 {%- endif %}
-{%- endmacro -%}
-
-{#- The Service Prometheus scrapes a Temporal-polling component's
-    metrics on (with tracecat.temporal.metrics.enabled). -#}
-{%- macro metrics_service(ctx, component) -%}
-{%- set m = ctx.Values.tracecat.temporal.metrics -%}
-apiVersion: v1
-kind: Service
-metadata:
-  name: {{ fullname(ctx) }}-{{ component }}-metrics
-  labels:
-    {{- component_labels(ctx, component) | block(4) }}
-  {%- if m.scrape %}
-  annotations:
-    prometheus.io/scrape: "true"
-    prometheus.io/port: {{ m.port | quote }}
-    prometheus.io/path: {{ m.path | default("/metrics") | quote }}
-  {%- endif %}
-spec:
-  type: ClusterIP
-  ports:
-    - port: {{ m.port }}
-      targetPort: metrics
-      protocol: TCP
-      name: metrics
-  selector:
-    {{- component_selector(ctx, component) | block(4) }}
 {%- endmacro -%}
 
 {%- macro sandbox_env(ctx) -%}

@@ -294,8 +294,53 @@ fn semver_compare(constraint: String, version: JValue) -> Result<bool, JError> {
     crate::version::semver_compare(&constraint, &strval(&version)).map_err(err)
 }
 
+/// Go's RE2 syntax in Rust's: the Perl classes `\d \s \w` (and their
+/// negations and `\b \B`) are ASCII-only in Go but Unicode-aware in Rust,
+/// so they are spelled out. A nested class works inside `[...]` as well.
+fn go_regex_syntax(pat: &str) -> std::borrow::Cow<'_, str> {
+    if !pat.contains('\\') {
+        return pat.into();
+    }
+    let mut out = String::with_capacity(pat.len() + 16);
+    let mut chars = pat.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('d') => out.push_str("[0-9]"),
+            Some('D') => out.push_str("[^0-9]"),
+            Some('s') => out.push_str(r"[\t\n\x0C\r ]"),
+            Some('S') => out.push_str(r"[^\t\n\x0C\r ]"),
+            Some('w') => out.push_str("[0-9A-Za-z_]"),
+            Some('W') => out.push_str("[^0-9A-Za-z_]"),
+            Some('b') => out.push_str(r"(?-u:\b)"),
+            Some('B') => out.push_str(r"(?-u:\B)"),
+            Some(other) => {
+                out.push('\\');
+                out.push(other);
+            }
+            None => out.push('\\'),
+        }
+    }
+    out.into()
+}
+
+thread_local! {
+    /// Compiled patterns: a helper called in a loop compiles its pattern once.
+    static REGEXES: std::cell::RefCell<std::collections::HashMap<String, regex::Regex>> =
+        Default::default();
+}
+
 fn regex(pat: &str) -> Result<regex::Regex, JError> {
-    regex::Regex::new(pat).map_err(|e| err(format!("invalid regular expression {pat:?}: {e}")))
+    if let Some(re) = REGEXES.with(|c| c.borrow().get(pat).cloned()) {
+        return Ok(re);
+    }
+    let re = regex::Regex::new(&go_regex_syntax(pat))
+        .map_err(|e| err(format!("invalid regular expression {pat:?}: {e}")))?;
+    REGEXES.with(|c| c.borrow_mut().insert(pat.to_string(), re.clone()));
+    Ok(re)
 }
 
 fn regex_match(pat: String, s: JValue) -> Result<bool, JError> {
@@ -801,6 +846,16 @@ mod tests {
             render("{{ regexReplaceAll('a(x*)b', '-ab-axxb-', '${1}W') }}"),
             "-W-xxW-"
         );
+        // Perl classes are ASCII in Go, in and out of brackets.
+        assert_eq!(render(r#"{{ regexMatch('^\\w+$', 'héllo') }}"#), "false");
+        assert_eq!(render(r#"{{ regexMatch('^\\w+$', 'hello_1') }}"#), "true");
+        assert_eq!(render(r#"{{ regexMatch('^[\\d.]+$', '١.٢') }}"#), "false");
+        assert_eq!(render(r#"{{ regexMatch('^[\\d.]+$', '1.2') }}"#), "true");
+        assert_eq!(render(r#"{{ regexMatch('a\\sb', 'a\u00a0b') }}"#), "false");
+        assert_eq!(render(r#"{{ regexMatch('a\\Sb', 'a\u00a0b') }}"#), "true");
+        assert_eq!(render(r#"{{ regexMatch('\\bé', 'xé') }}"#), "true");
+        assert_eq!(render(r#"{{ regexFind('\\\\d', 'a\\d1') }}"#), "\\d");
+        assert_eq!(render(r#"{{ regexFind('\\pL+', 'é1') }}"#), "é");
         assert_eq!(render("{{ printf('%s-%d', 'a', 3) }}"), "a-3");
         assert_eq!(render("{{ {'b': {'c': 1}} | toYaml }}"), "b:\n  c: 1");
         assert_eq!(

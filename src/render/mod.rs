@@ -258,9 +258,15 @@ pub fn render_parsed(chart: &Chart, values: &Map, opts: &RenderOptions) -> Resul
     Ok(RenderedParsed { files, notices })
 }
 
-/// Renders the jobs on a few threads sharing one environment (every
-/// template compiled once). Results, errors and notices come back in Helm's
-/// order whatever thread ran them, so output is the same on any machine.
+/// Renders the jobs on a few threads, each with its own environment.
+/// Results, errors and notices come back in Helm's order whatever thread
+/// ran them, so output is the same on any machine.
+///
+/// Why not one shared environment: minijinja compiles a template while
+/// holding the lock of its template cache, so with one environment every
+/// compile (and every `import` looked up meanwhile) is serialised across
+/// threads. Apart from shared helper files, each template is compiled by
+/// the one thread that renders it.
 fn render_jobs<T: Send>(
     chart: &Chart,
     values: &Map,
@@ -268,22 +274,27 @@ fn render_jobs<T: Send>(
     finish: impl Fn(&str, String) -> T + Sync,
 ) -> Result<(Vec<T>, Vec<String>)> {
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-    let mut env = new_environment();
     // `notice(msg)`: a line for stderr, each distinct message once.
     let notices = Arc::new(std::sync::Mutex::new(Vec::<(usize, String)>::new()));
-    let sink = notices.clone();
-    env.add_function("notice", move |msg: String| -> String {
-        if let Ok(mut v) = sink.lock() {
-            v.push((CURRENT_JOB.with(|j| j.get()), msg));
-        }
-        String::new()
-    });
     let mut templates = Vec::new();
     let mut sources = std::collections::HashMap::new();
     collect(chart, "", &mut templates, &mut sources);
-    // Templates compile on first use, on whichever thread needs them, so
-    // compiling overlaps with rendering instead of preceding it.
-    env.set_loader(move |name| Ok(sources.get(name).cloned()));
+    let sources = Arc::new(sources);
+    let make_env = || {
+        let mut env = new_environment();
+        let sink = notices.clone();
+        env.add_function("notice", move |msg: String| -> String {
+            if let Ok(mut v) = sink.lock() {
+                v.push((CURRENT_JOB.with(|j| j.get()), msg));
+            }
+            String::new()
+        });
+        // Templates compile on first use, on the thread that needs them, so
+        // compiling overlaps with rendering instead of preceding it.
+        let sources = sources.clone();
+        env.set_loader(move |name| Ok(sources.get(name).cloned()));
+        env
+    };
     let dots = build_dots(chart, values, opts);
     let mut jobs = Vec::new();
     let mut compile_only = Vec::new();
@@ -318,9 +329,18 @@ fn render_jobs<T: Send>(
     let total = AtomicUsize::new(0);
     let next = AtomicUsize::new(0);
     let failed = AtomicBool::new(false);
-    let env = &env;
+    /// What one thread did: results by job index, and the templates it
+    /// compiled cleanly (for the syntax sweep below).
+    struct Done<T> {
+        results: Vec<(usize, Result<T>)>,
+        compiled: Vec<String>,
+    }
     let run = || {
-        let mut mine: Vec<(usize, Result<T>)> = Vec::new();
+        let env = make_env();
+        let mut done = Done {
+            results: Vec::new(),
+            compiled: Vec::new(),
+        };
         loop {
             let i = next.fetch_add(1, Ordering::Relaxed);
             if i >= jobs.len() + compile_only.len() || failed.load(Ordering::Relaxed) {
@@ -328,7 +348,10 @@ fn render_jobs<T: Send>(
             }
             if i >= jobs.len() {
                 // Compiled for its syntax errors only; the sweep below reports them.
-                let _ = env.get_template(&compile_only[i - jobs.len()]);
+                let name = &compile_only[i - jobs.len()];
+                if env.get_template(name).is_ok() {
+                    done.compiled.push(name.clone());
+                }
                 continue;
             }
             let job = &jobs[i];
@@ -341,6 +364,7 @@ fn render_jobs<T: Send>(
             let rendered = env
                 .get_template(&job.name)
                 .and_then(|t| {
+                    done.compiled.push(job.name.clone());
                     let dot = Arc::new(job.dot.with_template(&job.name, &job.base_path));
                     t.render_captured_to(JValue::from_dyn_object(dot), &mut out)
                         .map(|_| ())
@@ -371,30 +395,40 @@ fn render_jobs<T: Send>(
             if rendered.is_err() {
                 failed.store(true, Ordering::Relaxed);
             }
-            mine.push((i, rendered));
+            done.results.push((i, rendered));
         }
-        mine
+        done
     };
     let workers = worker_count(jobs.len(), opts.threads);
-    let mut results = std::thread::scope(|s| {
+    let mut results = Vec::new();
+    let mut compiled = std::collections::HashSet::new();
+    std::thread::scope(|s| {
         let handles: Vec<_> = (1..workers).map(|_| s.spawn(run)).collect();
-        let mut all = run();
+        let mut all = vec![run()];
         for h in handles {
             match h.join() {
-                Ok(more) => all.extend(more),
+                Ok(more) => all.push(more),
                 Err(_) => return Err(Error::new(Kind::Render, "a render thread panicked")
                     .with_hint(
                         "this is a bug in tracecat-chart; please report it with the values used",
                     )),
             }
         }
-        Ok(all)
+        for done in all {
+            results.extend(done.results);
+            compiled.extend(done.compiled);
+        }
+        Ok(())
     })?;
     // As in Helm, every template is parsed before any runs: a syntax error
     // anywhere (first in chart order) wins over execution errors. Templates
-    // already compiled are only looked up here.
+    // a thread compiled cleanly are not compiled again.
+    let mut sweep: Option<Environment> = None;
     for (name, _) in &templates {
-        if let Err(e) = env.get_template(name) {
+        if compiled.contains(name) {
+            continue;
+        }
+        if let Err(e) = sweep.get_or_insert_with(make_env).get_template(name) {
             return Err(template_error(&e, name));
         }
     }
