@@ -10,6 +10,7 @@
 //! multi-line plain or quoted scalars, tabs, non-ASCII text, odd
 //! indentation) gets None, and the full parser decides, errors and all.
 
+use crate::values::yaml_line::{after_scalar, is_seq_entry, plain, quoted, split_key, MAX_DEPTH};
 use crate::values::{yaml, Value};
 
 /// What sorting and hook handling need from a document: the values at
@@ -60,6 +61,7 @@ pub fn read(doc: &str) -> Option<Head> {
     let mut r = Reader {
         lines,
         head: Head::default(),
+        depth: 0,
     };
     // `---` and `...` at the start of any line (even inside a block scalar)
     // end the document.
@@ -116,17 +118,12 @@ impl Slot {
     }
 }
 
-fn is_seq_entry(text: &str) -> bool {
-    text == "-" || text.starts_with("- ")
-}
-
-/// Characters a plain scalar may not start with (`-` is handled apart).
-const INDICATORS: &[u8] = b"?:,[]{}#&*!|>'\"%@`";
-
 struct Reader<'a> {
     /// Each line as (indent in spaces, the rest).
     lines: Vec<(usize, &'a str)>,
     head: Head,
+    /// Collections open around the current line.
+    depth: usize,
 }
 
 impl Reader<'_> {
@@ -169,9 +166,25 @@ impl Reader<'_> {
         }
     }
 
+    /// Runs `read` one collection deeper, refusing documents nested past
+    /// [`MAX_DEPTH`] (a hostile template could otherwise exhaust the stack).
+    fn nested(&mut self, read: impl FnOnce(&mut Self) -> Option<usize>) -> Option<usize> {
+        if self.depth >= MAX_DEPTH {
+            return None;
+        }
+        self.depth += 1;
+        let r = read(self);
+        self.depth -= 1;
+        r
+    }
+
     /// A block mapping whose keys sit at column `n`, from line `i`; the
     /// index of the first line after it.
-    fn mapping(&mut self, mut i: usize, n: usize, slot: Slot) -> Option<usize> {
+    fn mapping(&mut self, i: usize, n: usize, slot: Slot) -> Option<usize> {
+        self.nested(|r| r.mapping_entries(i, n, slot))
+    }
+
+    fn mapping_entries(&mut self, mut i: usize, n: usize, slot: Slot) -> Option<usize> {
         loop {
             i = self.next_content(i);
             let Some(&(m, text)) = self.lines.get(i) else {
@@ -189,7 +202,11 @@ impl Reader<'_> {
     }
 
     /// A block sequence whose dashes sit at column `n`.
-    fn sequence(&mut self, mut i: usize, n: usize) -> Option<usize> {
+    fn sequence(&mut self, i: usize, n: usize) -> Option<usize> {
+        self.nested(|r| r.sequence_entries(i, n))
+    }
+
+    fn sequence_entries(&mut self, mut i: usize, n: usize) -> Option<usize> {
         loop {
             i = self.next_content(i);
             let Some(&(m, text)) = self.lines.get(i) else {
@@ -346,62 +363,6 @@ fn block_header(h: &str) -> bool {
     t.is_empty() || (t.starts_with('#') && t.len() < h.len())
 }
 
-/// What may follow a one-line scalar: nothing, or a comment after a space.
-fn after_scalar(after: &str) -> bool {
-    let t = after.trim_start_matches(' ');
-    t.is_empty() || (t.starts_with('#') && t.len() < after.len())
-}
-
-/// A one-line plain scalar: its text without a trailing comment, or None
-/// where it could be something else (an indicator, `: ` inside, a
-/// trailing `:`).
-fn plain(rest: &str) -> Option<&str> {
-    let b = rest.as_bytes();
-    if INDICATORS.contains(&b[0]) || (b[0] == b'-' && b.get(1).is_none_or(|c| *c == b' ')) {
-        return None;
-    }
-    let text = match rest.find(" #") {
-        Some(p) => &rest[..p],
-        None => rest,
-    };
-    let text = text.trim_end_matches(' ');
-    if text.contains(": ") || text.ends_with(':') {
-        return None;
-    }
-    Some(text)
-}
-
-/// A one-line quoted scalar at the start of `s`: its value and what follows
-/// the closing quote. Only the simplest escapes are read.
-fn quoted(s: &str) -> Option<(String, &str)> {
-    let q = s.as_bytes()[0];
-    let mut out = String::new();
-    let mut chars = s[1..].char_indices();
-    while let Some((i, c)) = chars.next() {
-        match c {
-            '"' if q == b'"' => return Some((out, &s[i + 2..])),
-            '\'' if q == b'\'' => {
-                if s[i + 2..].starts_with('\'') {
-                    out.push('\'');
-                    chars.next();
-                } else {
-                    return Some((out, &s[i + 2..]));
-                }
-            }
-            '\\' if q == b'"' => match chars.next()?.1 {
-                '\\' => out.push('\\'),
-                '"' => out.push('"'),
-                '/' => out.push('/'),
-                'n' => out.push('\n'),
-                't' => out.push('\t'),
-                _ => return None,
-            },
-            c => out.push(c),
-        }
-    }
-    None // not closed on this line
-}
-
 /// A one-line flow sequence of quoted or simple plain scalars (`[]`,
 /// `["sh", "-c"]`, `[a, b]`): what follows its closing bracket.
 fn flow_sequence(s: &str) -> Option<&str> {
@@ -436,43 +397,6 @@ fn flow_sequence(s: &str) -> Option<&str> {
             return None; // a trailing comma: left to the full parser
         }
     }
-}
-
-/// A mapping entry's key (as the full parser names it) and the rest of the
-/// line after `: `.
-fn split_key(text: &str) -> Option<(std::borrow::Cow<'_, str>, &str)> {
-    let first = text.as_bytes()[0];
-    let (key, after) = if first == b'"' || first == b'\'' {
-        let (k, after) = quoted(text)?;
-        if text.len() - after.len() > 1000 {
-            return None;
-        }
-        (k.into(), after.strip_prefix(':')?)
-    } else {
-        if INDICATORS.contains(&first) || first == b'-' {
-            return None;
-        }
-        let p = match text.find(": ") {
-            Some(p) => p,
-            None if text.ends_with(':') => text.len() - 1,
-            None => return None,
-        };
-        let k = &text[..p];
-        // YAML limits implicit keys to 1024 characters; stay well inside.
-        if p > 1000 || k.contains(" #") || k.ends_with(' ') || k == "<<" {
-            return None;
-        }
-        let key = if yaml::plain_is_string(k) {
-            k.into()
-        } else {
-            yaml::plain_key(k)?.into()
-        };
-        (key, &text[p + 1..])
-    };
-    if !(after.is_empty() || after.starts_with(' ')) {
-        return None;
-    }
-    Some((key, after.trim_start_matches(' ')))
 }
 
 #[cfg(test)]

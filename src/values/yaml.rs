@@ -657,7 +657,15 @@ pub fn parse_one(text: &str) -> Result<Value, YamlError> {
 
 /// Reads a values file: every document must be a mapping (or empty); the
 /// documents are deep-merged in order, as Helm 4 does.
-pub fn parse_values(text: &str, positions: Option<&mut Positions>) -> Result<Map, YamlError> {
+pub fn parse_values(text: &str, mut positions: Option<&mut Positions>) -> Result<Map, YamlError> {
+    if let Some(m) = super::yaml_fast::parse(text, positions.as_deref_mut()) {
+        return Ok(m);
+    }
+    parse_values_full(text, positions)
+}
+
+/// [`parse_values`] through the general parser only.
+pub fn parse_values_full(text: &str, positions: Option<&mut Positions>) -> Result<Map, YamlError> {
     let docs = parse_documents(text, positions)?;
     let mut out = Map::new();
     for d in docs {

@@ -1,0 +1,359 @@
+//! Values files in the block YAML people write (block mappings and
+//! sequences, one-line plain and quoted scalars, `[]`, `{}`, comments),
+//! read straight into values without the general parser.
+//!
+//! Reading the chart's own values.yaml was a twentieth of a render, nearly
+//! all of it in the general parser, and on the path every render waits for.
+//! This reader answers only where it can prove the file well-formed in that
+//! subset and then gives exactly what the full parser gives (types resolved
+//! by the same Helm rules, positions of keys included). Anything else
+//! (anchors, tags, flow collections with content, block or multi-line
+//! scalars, duplicate keys, tabs, non-ASCII text, document markers, odd
+//! indentation) gets None, and the full parser decides, errors and all.
+
+use super::yaml::{self, Positions};
+use super::yaml_line::{after_scalar, is_seq_entry, plain, quoted, split_key, MAX_DEPTH};
+use super::{Map, Value};
+
+/// The values of `text`, or None when it is outside the subset this reader
+/// decides (not necessarily invalid). Key positions go to `positions` only
+/// when the whole file is read.
+pub fn parse(text: &str, positions: Option<&mut Positions>) -> Option<Map> {
+    // Printable ASCII and newlines only: no tabs, CRs, or characters YAML
+    // treats specially (BOM, NEL, line and paragraph separators).
+    if !text
+        .bytes()
+        .all(|b| b == b'\n' || (0x20..0x7f).contains(&b))
+    {
+        return None;
+    }
+    let lines: Vec<(usize, &str)> = text
+        .split('\n')
+        .map(|l| {
+            let rest = l.trim_start_matches(' ');
+            (l.len() - rest.len(), rest)
+        })
+        .collect();
+    // Document markers (even inside what looks like a scalar) are left to
+    // the full parser, as are streams of several documents.
+    if lines
+        .iter()
+        .any(|&(indent, t)| indent == 0 && (t.starts_with("---") || t.starts_with("...")))
+    {
+        return None;
+    }
+    let mut r = Reader {
+        lines,
+        positions: positions.is_some().then(Positions::new),
+        depth: 0,
+    };
+    let mut out = Map::new();
+    let first = r.next_content(0);
+    if first < r.lines.len() {
+        let (indent, text) = r.lines[first];
+        if indent != 0 || is_seq_entry(text) {
+            return None;
+        }
+        let end = r.mapping(first, 0, &mut out, "")?;
+        if r.next_content(end) != r.lines.len() {
+            return None;
+        }
+    }
+    if let (Some(dst), Some(found)) = (positions, r.positions) {
+        dst.extend(found);
+    }
+    Some(out)
+}
+
+struct Reader<'a> {
+    /// Each line as (indent in spaces, the rest).
+    lines: Vec<(usize, &'a str)>,
+    /// Where each key sits (values path to line and column, both from 1),
+    /// when the caller wants them.
+    positions: Option<Positions>,
+    /// Collections open around the current line.
+    depth: usize,
+}
+
+/// A child's values path, as the full parser names it (`a.b`, `a[0]`).
+fn child(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_string()
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
+impl Reader<'_> {
+    /// The first line at or after `i` that is neither blank nor a comment.
+    fn next_content(&self, mut i: usize) -> usize {
+        while i < self.lines.len() {
+            let t = self.lines[i].1;
+            if !(t.is_empty() || t.starts_with('#')) {
+                break;
+            }
+            i += 1;
+        }
+        i
+    }
+
+    /// Paths are only built when positions are recorded.
+    fn wants_paths(&self) -> bool {
+        self.positions.is_some()
+    }
+
+    /// A block mapping whose keys sit at column `n`, from line `i`, into
+    /// `out`; the index of the first line after it.
+    fn mapping(&mut self, mut i: usize, n: usize, out: &mut Map, path: &str) -> Option<usize> {
+        if self.depth >= MAX_DEPTH {
+            return None;
+        }
+        self.depth += 1;
+        loop {
+            i = self.next_content(i);
+            let Some(&(m, text)) = self.lines.get(i) else {
+                break;
+            };
+            if m < n {
+                break;
+            }
+            if m > n || is_seq_entry(text) {
+                return None;
+            }
+            let (key, rest) = split_key(text)?;
+            if out.contains_key(key.as_ref()) {
+                return None; // a duplicate: the full parser's rules apply
+            }
+            let key = key.into_owned();
+            let sub = if self.wants_paths() {
+                let p = child(path, &key);
+                if let Some(pos) = self.positions.as_mut() {
+                    pos.insert(p.clone(), (i + 1, m + 1));
+                }
+                p
+            } else {
+                String::new()
+            };
+            let (v, next) = self.value(i, n, rest, true, &sub)?;
+            out.insert(key, v);
+            i = next;
+        }
+        self.depth -= 1;
+        Some(i)
+    }
+
+    /// A block sequence whose dashes sit at column `n`, into `out`.
+    fn sequence(
+        &mut self,
+        mut i: usize,
+        n: usize,
+        out: &mut Vec<Value>,
+        path: &str,
+    ) -> Option<usize> {
+        if self.depth >= MAX_DEPTH {
+            return None;
+        }
+        self.depth += 1;
+        loop {
+            i = self.next_content(i);
+            let Some(&(m, text)) = self.lines.get(i) else {
+                break;
+            };
+            if m < n || (m == n && !is_seq_entry(text)) {
+                break;
+            }
+            if m > n {
+                return None;
+            }
+            let item = text[1..].trim_start_matches(' ');
+            let col = n + (text.len() - item.len());
+            if is_seq_entry(item) {
+                return None; // `- - x`
+            }
+            let sub = if self.wants_paths() {
+                format!("{path}[{}]", out.len())
+            } else {
+                String::new()
+            };
+            if !item.is_empty() && !item.starts_with('#') && split_key(item).is_some() {
+                // `- key: value`: a mapping at the key's column.
+                self.lines[i] = (col, item);
+                let mut map = Map::new();
+                i = self.mapping(i, col, &mut map, &sub)?;
+                out.push(Value::Map(map));
+            } else {
+                let (v, next) = self.value(i, n, item, false, &sub)?;
+                out.push(v);
+                i = next;
+            }
+        }
+        self.depth -= 1;
+        Some(i)
+    }
+
+    /// The value of an entry on line `i` (a key or a dash at column `n`),
+    /// `rest` being what follows the `:` or `-` on that line; the value and
+    /// the line after it.
+    fn value(
+        &mut self,
+        i: usize,
+        n: usize,
+        rest: &str,
+        compact_seq: bool,
+        path: &str,
+    ) -> Option<(Value, usize)> {
+        let rest = if rest.starts_with('#') { "" } else { rest };
+        if rest.is_empty() {
+            let j = self.next_content(i + 1);
+            if let Some(&(m, text)) = self.lines.get(j) {
+                let seq = is_seq_entry(text);
+                if m > n || (m == n && seq && compact_seq) {
+                    return if seq {
+                        let mut list = Vec::new();
+                        let end = self.sequence(j, m, &mut list, path)?;
+                        Some((Value::List(list), end))
+                    } else {
+                        let mut map = Map::new();
+                        let end = self.mapping(j, m, &mut map, path)?;
+                        Some((Value::Map(map), end))
+                    };
+                }
+            }
+            return Some((Value::Null, i + 1));
+        }
+        let first = rest.as_bytes()[0];
+        let v = if first == b'"' || first == b'\'' {
+            let (s, after) = quoted(rest)?;
+            if !after_scalar(after) {
+                return None;
+            }
+            Value::String(s)
+        } else if let Some(after) = rest.strip_prefix("{}") {
+            if !after_scalar(after) {
+                return None;
+            }
+            Value::Map(Map::new())
+        } else if let Some(after) = rest.strip_prefix("[]") {
+            if !after_scalar(after) {
+                return None;
+            }
+            Value::List(Vec::new())
+        } else {
+            // Block scalars and flow collections start with indicators,
+            // which `plain` refuses.
+            yaml::plain_value(plain(rest)?)?
+        };
+        // Nothing may continue the scalar on a deeper line.
+        let j = self.next_content(i + 1);
+        if self.lines.get(j).is_some_and(|&(m, _)| m > n) {
+            return None;
+        }
+        Some((v, i + 1))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Wherever the fast reader answers, the full parser gives the same
+    /// values and the same key positions.
+    pub(crate) fn agrees(text: &str) -> bool {
+        let mut fast_pos = Positions::new();
+        let Some(fast) = parse(text, Some(&mut fast_pos)) else {
+            return true;
+        };
+        let mut full_pos = Positions::new();
+        match yaml::parse_values_full(text, Some(&mut full_pos)) {
+            Ok(full) => full == fast && full_pos == fast_pos,
+            Err(_) => false,
+        }
+    }
+
+    #[test]
+    fn reads_the_charts_values_files() {
+        let root = env!("CARGO_MANIFEST_DIR");
+        let mut files = vec![
+            format!("{root}/values/values.yaml"),
+            format!("{root}/chart/charts/temporal/values.yaml"),
+        ];
+        for d in ["values/examples", "tests/fixtures"] {
+            if let Ok(rd) = std::fs::read_dir(format!("{root}/{d}")) {
+                for e in rd.flatten() {
+                    let p = e.path();
+                    if p.extension().is_some_and(|x| x == "yaml") {
+                        files.push(p.display().to_string());
+                    }
+                }
+            }
+        }
+        for f in &files {
+            let text = std::fs::read_to_string(f).unwrap();
+            assert!(agrees(&text), "{f}");
+        }
+        // The chart's defaults are in the subset: that is the point.
+        let text = std::fs::read_to_string(&files[0]).unwrap();
+        assert!(parse(&text, None).is_some());
+    }
+
+    #[test]
+    fn answers_only_inside_the_subset() {
+        let inside = [
+            "",
+            "# only a comment\n",
+            "a: 1\nb: two\nc: \"3\"\nd: '4'\ne:\nf: []\ng: {}\n",
+            "a:\n  b:\n  - x\n  - y: 1\n    z: [] # c\n  -\n    k: v\n  - # c\n    q: 1\nc: ~\n",
+            "list:\n- 1\n- on\n- 0x1F\n- 1e3\n- .5\n- \"on\"\n",
+            "x:\n    deep:\n        deeper: yes\n",
+            "'quoted key': 1\n\"k2\": 2\n1: int key\ntrue: bool key\n",
+            "a: b # comment\nc: 'it''s'\n",
+        ];
+        for t in inside {
+            assert!(parse(t, None).is_some(), "{t:?}");
+            assert!(agrees(t), "{t:?}");
+        }
+        let outside = [
+            "a: &x 1\nb: *x\n",
+            "a: !!str 1\n",
+            "a: |\n  text\n",
+            "a: >\n  text\n",
+            "a: [1, 2]\n",
+            "a: {b: 1}\n",
+            "a: plain\n  continued\n",
+            "a: 1\na: 2\n",
+            "---\na: 1\n",
+            "a: 1\n---\nb: 2\n",
+            "a:\tb\n",
+            "a: caf\u{e9}\n",
+            "- a\n- b\n",
+            "scalar\n",
+            "a:\n  b: 1\n c: 2\n",
+            "a: \"esc\\u0041\"\n",
+            "<<: {a: 1}\n",
+            "a: .inf\n",
+        ];
+        for t in outside {
+            assert!(parse(t, None).is_none(), "{t:?}");
+        }
+    }
+
+    #[test]
+    fn refuses_deep_nesting_instead_of_recursing() {
+        let mut t = String::new();
+        for d in 0..10_000 {
+            t.push_str(&" ".repeat(d));
+            t.push_str("k:\n");
+        }
+        assert!(parse(&t, None).is_none());
+        assert!(agrees("a:\n b:\n  c: 1\n"));
+    }
+
+    #[test]
+    fn positions_are_recorded_only_for_a_whole_read() {
+        let mut pos = Positions::new();
+        assert!(parse("a: 1\nb: &x 2\n", Some(&mut pos)).is_none());
+        assert!(pos.is_empty());
+        assert!(parse("a:\n  - b: 1\n", Some(&mut pos)).is_some());
+        assert_eq!(pos.get("a[0].b"), Some(&(2, 5)));
+    }
+}

@@ -1,0 +1,111 @@
+//! One-line lexing for the block-YAML fast paths (the values reader in
+//! `yaml_fast` and the rendered-document head reader): the pieces of a line
+//! both read the same way, each answering None where the full parser must
+//! decide.
+
+use super::yaml;
+
+/// Is this line (without its indentation) a block sequence entry?
+pub(crate) fn is_seq_entry(text: &str) -> bool {
+    text == "-" || text.starts_with("- ")
+}
+
+/// Characters a plain scalar may not start with (`-` is handled apart).
+pub(crate) const INDICATORS: &[u8] = b"?:,[]{}#&*!|>'\"%@`";
+
+/// What may follow a one-line scalar: nothing, or a comment after a space.
+pub(crate) fn after_scalar(after: &str) -> bool {
+    let t = after.trim_start_matches(' ');
+    t.is_empty() || (t.starts_with('#') && t.len() < after.len())
+}
+
+/// A one-line plain scalar: its text without a trailing comment, or None
+/// where it could be something else (an indicator, `: ` inside, a
+/// trailing `:`).
+pub(crate) fn plain(rest: &str) -> Option<&str> {
+    let b = rest.as_bytes();
+    if INDICATORS.contains(&b[0]) || (b[0] == b'-' && b.get(1).is_none_or(|c| *c == b' ')) {
+        return None;
+    }
+    let text = match rest.find(" #") {
+        Some(p) => &rest[..p],
+        None => rest,
+    };
+    let text = text.trim_end_matches(' ');
+    if text.contains(": ") || text.ends_with(':') {
+        return None;
+    }
+    Some(text)
+}
+
+/// A one-line quoted scalar at the start of `s`: its value and what follows
+/// the closing quote. Only the simplest escapes are read.
+pub(crate) fn quoted(s: &str) -> Option<(String, &str)> {
+    let q = s.as_bytes()[0];
+    let mut out = String::new();
+    let mut chars = s[1..].char_indices();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '"' if q == b'"' => return Some((out, &s[i + 2..])),
+            '\'' if q == b'\'' => {
+                if s[i + 2..].starts_with('\'') {
+                    out.push('\'');
+                    chars.next();
+                } else {
+                    return Some((out, &s[i + 2..]));
+                }
+            }
+            '\\' if q == b'"' => match chars.next()?.1 {
+                '\\' => out.push('\\'),
+                '"' => out.push('"'),
+                '/' => out.push('/'),
+                'n' => out.push('\n'),
+                't' => out.push('\t'),
+                _ => return None,
+            },
+            c => out.push(c),
+        }
+    }
+    None // not closed on this line
+}
+
+/// A mapping entry's key (as the full parser names it) and the rest of the
+/// line after `: `.
+pub(crate) fn split_key(text: &str) -> Option<(std::borrow::Cow<'_, str>, &str)> {
+    let first = text.as_bytes()[0];
+    let (key, after) = if first == b'"' || first == b'\'' {
+        let (k, after) = quoted(text)?;
+        if text.len() - after.len() > 1000 {
+            return None;
+        }
+        (k.into(), after.strip_prefix(':')?)
+    } else {
+        if INDICATORS.contains(&first) || first == b'-' {
+            return None;
+        }
+        let p = match text.find(": ") {
+            Some(p) => p,
+            None if text.ends_with(':') => text.len() - 1,
+            None => return None,
+        };
+        let k = &text[..p];
+        // YAML limits implicit keys to 1024 characters; stay well inside.
+        if p > 1000 || k.contains(" #") || k.ends_with(' ') || k == "<<" {
+            return None;
+        }
+        let key = if yaml::plain_is_string(k) {
+            k.into()
+        } else {
+            yaml::plain_key(k)?.into()
+        };
+        (key, &text[p + 1..])
+    };
+    if !(after.is_empty() || after.starts_with(' ')) {
+        return None;
+    }
+    Some((key, after.trim_start_matches(' ')))
+}
+
+/// Nesting the fast paths read; deeper documents go to the full parser,
+/// which has its own limits (and no recursion on this thread's stack).
+pub(crate) const MAX_DEPTH: usize = 128;
