@@ -432,6 +432,17 @@ mod tests {
     }
 
     #[test]
+    fn deep_nesting_goes_to_the_full_parser() {
+        let mut doc = String::from("kind: X\n");
+        for d in 0..1_000 {
+            doc.push_str(&" ".repeat(d));
+            doc.push_str("k:\n");
+        }
+        assert_eq!(read(&doc), None);
+        assert!(read("kind: X\na:\n b:\n  c: 1\n").is_some());
+    }
+
+    #[test]
     fn reads_the_usual_shapes() {
         let doc = "# c\napiVersion: batch/v1\nkind: Job\nmetadata:\n  name: \"x-migrations\"\n  labels:\n    a: b\n  annotations:\n    helm.sh/hook: pre-install,pre-upgrade\n    'helm.sh/hook-weight': \"-1\"\nspec:\n  template:\n    spec:\n      containers:\n      - name: c\n        args:\n          - --flag\n        env:\n          - name: X\n            value: |\n              line one\n\n              line two\n      volumes: []\ndata:\n  k: >-\n    folded\n";
         let h = read(doc).expect("in the subset");
