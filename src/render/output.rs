@@ -130,21 +130,19 @@ pub fn split_documents(text: &str) -> Vec<String> {
         i = skip_space(3);
         start = i;
     }
-    while i < b.len() {
-        if !go_space(b[i]) {
-            i += 1;
-            continue;
+    // Every separator contains a newline directly followed by `---`; it
+    // starts at the run of spaces ending in that newline (never before the
+    // end of the previous separator, whose trailing spaces it took).
+    let finder = memchr::memmem::Finder::new(b"\n---");
+    while let Some(p) = finder.find(&b[i..]) {
+        let nl = i + p;
+        let mut sep = nl;
+        while sep > i && go_space(b[sep - 1]) {
+            sep -= 1;
         }
-        // A separator starts at the first space of a run that ends in a
-        // newline followed by `---`; otherwise no position in the run can.
-        let end = skip_space(i);
-        if b[end - 1] == b'\n' && b[end..].starts_with(b"---") {
-            pieces.push(&t[start..i]);
-            i = skip_space(end + 3);
-            start = i;
-        } else {
-            i = end;
-        }
+        pieces.push(&t[start..sep]);
+        i = skip_space(nl + 4);
+        start = i;
     }
     pieces.push(&t[start..]);
     pieces

@@ -5,6 +5,23 @@
 
 use super::yaml;
 
+// These run on every line: a byte search, not a substring searcher set up
+// each time.
+
+/// Where the first `: ` starts.
+pub(crate) fn colon_space(s: &str) -> Option<usize> {
+    let b = s.as_bytes();
+    memchr::memchr_iter(b':', b).find(|&i| b.get(i + 1) == Some(&b' '))
+}
+
+/// Where the first ` #` (a comment after a space) starts.
+pub(crate) fn comment_start(s: &str) -> Option<usize> {
+    let b = s.as_bytes();
+    memchr::memchr_iter(b'#', b)
+        .find(|&i| i > 0 && b[i - 1] == b' ')
+        .map(|i| i - 1)
+}
+
 /// Is this line (without its indentation) a block sequence entry?
 pub(crate) fn is_seq_entry(text: &str) -> bool {
     text == "-" || text.starts_with("- ")
@@ -27,12 +44,12 @@ pub(crate) fn plain(rest: &str) -> Option<&str> {
     if INDICATORS.contains(&b[0]) || (b[0] == b'-' && b.get(1).is_none_or(|c| *c == b' ')) {
         return None;
     }
-    let text = match rest.find(" #") {
+    let text = match comment_start(rest) {
         Some(p) => &rest[..p],
         None => rest,
     };
     let text = text.trim_end_matches(' ');
-    if text.contains(": ") || text.ends_with(':') {
+    if colon_space(text).is_some() || text.ends_with(':') {
         return None;
     }
     Some(text)
@@ -83,14 +100,14 @@ pub(crate) fn split_key(text: &str) -> Option<(std::borrow::Cow<'_, str>, &str)>
         if INDICATORS.contains(&first) || first == b'-' {
             return None;
         }
-        let p = match text.find(": ") {
+        let p = match colon_space(text) {
             Some(p) => p,
             None if text.ends_with(':') => text.len() - 1,
             None => return None,
         };
         let k = &text[..p];
         // YAML limits implicit keys to 1024 characters; stay well inside.
-        if p > 1000 || k.contains(" #") || k.ends_with(' ') || k == "<<" {
+        if p > 1000 || comment_start(k).is_some() || k.ends_with(' ') || k == "<<" {
             return None;
         }
         let key = if yaml::plain_is_string(k) {
@@ -109,3 +126,28 @@ pub(crate) fn split_key(text: &str) -> Option<(std::borrow::Cow<'_, str>, &str)>
 /// Nesting the fast paths read; deeper documents go to the full parser,
 /// which has its own limits (and no recursion on this thread's stack).
 pub(crate) const MAX_DEPTH: usize = 128;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn byte_searches_match_the_substring_searches() {
+        for s in [
+            "",
+            ":",
+            ": ",
+            "a: b",
+            "a:b: c",
+            "#",
+            " #",
+            "a #b",
+            "a# b #c",
+            "x:",
+            "k: v # c: d",
+        ] {
+            assert_eq!(colon_space(s), s.find(": "), "{s:?}");
+            assert_eq!(comment_start(s), s.find(" #"), "{s:?}");
+        }
+    }
+}
