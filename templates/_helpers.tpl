@@ -326,7 +326,11 @@ annotations:
 
 {#- Does tracecat.auth.types include this method? -#}
 {%- macro auth_has(ctx, method) -%}
-{{ "yes" if regexMatch("(^|,)\\s*" ~ method ~ "\\s*(,|$)", ctx.Values.tracecat.auth.types | string) else "" }}
+{#- A comma-separated item equal to `method` once Go's spaces (the
+    chart's `\s*` around it) are trimmed. -#}
+{%- for t in ctx.Values.tracecat.auth.types | string | splitList(",") if (t | trimAll(" \t\n\r\f")) == method %}
+{%- if loop.first %}yes{% endif %}
+{%- endfor %}
 {%- endmacro -%}
 
 {%- macro env_oidc(ctx) -%}

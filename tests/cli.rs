@@ -341,3 +341,35 @@ fn chart_refusals_name_the_key() {
     assert!(e.contains("secrets.existingSecret"), "{e}");
     assert!(out.stdout.is_empty());
 }
+
+/// `tracecat.auth.types` is a comma-separated list whose items may carry
+/// spaces around them (the public chart matches `(^|,)\s*oidc\s*(,|$)`):
+/// the API gets the OIDC settings exactly when one item is `oidc`.
+#[test]
+fn auth_types_match_items_with_spaces_around_them() {
+    let q = root()
+        .join("values/examples/quickstart.yaml")
+        .display()
+        .to_string();
+    let render = |types: &str| {
+        // `\,` keeps a comma inside the value, as with Helm.
+        let set = format!("tracecat.auth.types={}", types.replace(',', "\\,"));
+        let out = run(&[
+            "template",
+            "-f",
+            &q,
+            "--set",
+            "tracecat.oidc.issuer=https://idp.example.com",
+            "--set-string",
+            &set,
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        stdout(&out).contains("name: OIDC_ISSUER")
+    };
+    assert!(render("basic,oidc"));
+    assert!(render(" basic ,\toidc \n"));
+    assert!(render("oidc"));
+    assert!(render("saml , oidc"));
+    assert!(!render("basic, saml"));
+    assert!(!render("basic"));
+}
