@@ -10,7 +10,9 @@
 //! multi-line plain or quoted scalars, tabs, non-ASCII text, odd
 //! indentation) gets None, and the full parser decides, errors and all.
 
-use crate::values::yaml_line::{after_scalar, is_seq_entry, plain, quoted, split_key, MAX_DEPTH};
+use crate::values::yaml_line::{
+    after_scalar, flow_sequence, is_seq_entry, plain, quoted, split_key, MAX_DEPTH,
+};
 use crate::values::{yaml, Value};
 
 /// What sorting and hook handling need from a document: the values at
@@ -299,7 +301,7 @@ impl Reader<'_> {
             }
             Value::Null // an empty collection: nothing the head reads
         } else if first == b'[' {
-            if slot.is_field() || !after_scalar(flow_sequence(rest)?) {
+            if slot.is_field() || !after_scalar(flow_sequence(rest)?.1) {
                 return None;
             }
             Value::Null
@@ -361,42 +363,6 @@ fn block_header(h: &str) -> bool {
     let h = h.strip_prefix(['-', '+']).unwrap_or(h);
     let t = h.trim_start_matches(' ');
     t.is_empty() || (t.starts_with('#') && t.len() < h.len())
-}
-
-/// A one-line flow sequence of quoted or simple plain scalars (`[]`,
-/// `["sh", "-c"]`, `[a, b]`): what follows its closing bracket.
-fn flow_sequence(s: &str) -> Option<&str> {
-    let mut rest = s.strip_prefix('[')?.trim_start_matches(' ');
-    if let Some(after) = rest.strip_prefix(']') {
-        return Some(after);
-    }
-    loop {
-        let first = *rest.as_bytes().first()?;
-        rest = if first == b'"' || first == b'\'' {
-            quoted(rest)?.1
-        } else {
-            let end = rest
-                .find(|c: char| !(c.is_ascii_alphanumeric() || "_./=+".contains(c) || c == '-'))
-                .unwrap_or(rest.len());
-            if end == 0 || &rest[..end] == "-" {
-                return None;
-            }
-            // Resolved as the full parser would: `.nan` and `.inf` are refused.
-            let item = &rest[..end];
-            if !yaml::plain_is_string(item) {
-                yaml::plain_value(item)?;
-            }
-            &rest[end..]
-        };
-        rest = rest.trim_start_matches(' ');
-        if let Some(after) = rest.strip_prefix(']') {
-            return Some(after);
-        }
-        rest = rest.strip_prefix(',')?.trim_start_matches(' ');
-        if rest.starts_with(']') {
-            return None; // a trailing comma: left to the full parser
-        }
-    }
 }
 
 #[cfg(test)]

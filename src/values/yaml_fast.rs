@@ -1,5 +1,6 @@
 //! Values files in the block YAML people write (block mappings and
-//! sequences, one-line plain and quoted scalars, `[]`, `{}`, comments),
+//! sequences, one-line plain and quoted scalars, one-line flow sequences of
+//! simple scalars, `{}`, comments),
 //! read straight into values without the general parser.
 //!
 //! Reading the chart's own values.yaml was a twentieth of a render, nearly
@@ -7,12 +8,14 @@
 //! This reader answers only where it can prove the file well-formed in that
 //! subset and then gives exactly what the full parser gives (types resolved
 //! by the same Helm rules, positions of keys included). Anything else
-//! (anchors, tags, flow collections with content, block or multi-line
+//! (anchors, tags, flow mappings with content, block or multi-line
 //! scalars, duplicate keys, tabs, non-ASCII text, document markers, odd
 //! indentation) gets None, and the full parser decides, errors and all.
 
 use super::yaml::{self, Positions};
-use super::yaml_line::{after_scalar, is_seq_entry, plain, quoted, split_key, MAX_DEPTH};
+use super::yaml_line::{
+    after_scalar, flow_sequence, is_seq_entry, plain, quoted, split_key, MAX_DEPTH,
+};
 use super::{Map, Value};
 
 /// The values of `text`, or None when it is outside the subset this reader
@@ -233,11 +236,12 @@ impl Reader<'_> {
                 return None;
             }
             Value::Map(Map::new())
-        } else if let Some(after) = rest.strip_prefix("[]") {
+        } else if first == b'[' {
+            let (items, after) = flow_sequence(rest)?;
             if !after_scalar(after) {
                 return None;
             }
-            Value::List(Vec::new())
+            Value::List(items)
         } else {
             // Block scalars and flow collections start with indicators,
             // which `plain` refuses.
@@ -307,6 +311,7 @@ mod tests {
             "x:\n    deep:\n        deeper: yes\n",
             "'quoted key': 1\n\"k2\": 2\n1: int key\ntrue: bool key\n",
             "a: b # comment\nc: 'it''s'\n",
+            "a: [1, on, \"x\", 'y', -c, 0x10, a.b/c]\nb: [ ]\n",
         ];
         for t in inside {
             assert!(parse(t, None).is_some(), "{t:?}");
@@ -317,8 +322,11 @@ mod tests {
             "a: !!str 1\n",
             "a: |\n  text\n",
             "a: >\n  text\n",
-            "a: [1, 2]\n",
             "a: {b: 1}\n",
+            "a: [1, 2,]\n",
+            "a: [x y]\n",
+            "a: [[1]]\n",
+            "a: [.nan]\n",
             "a: plain\n  continued\n",
             "a: 1\na: 2\n",
             "---\na: 1\n",

@@ -3,7 +3,7 @@
 //! both read the same way, each answering None where the full parser must
 //! decide.
 
-use super::yaml;
+use super::{yaml, Value};
 
 // These run on every line: a byte search, not a substring searcher set up
 // each time.
@@ -121,6 +121,43 @@ pub(crate) fn split_key(text: &str) -> Option<(std::borrow::Cow<'_, str>, &str)>
         return None;
     }
     Some((key, after.trim_start_matches(' ')))
+}
+
+/// A one-line flow sequence of quoted or simple plain scalars (`[]`,
+/// `["sh", "-c"]`, `[a, b]`): its items, and what follows its closing
+/// bracket.
+pub(crate) fn flow_sequence(s: &str) -> Option<(Vec<Value>, &str)> {
+    let mut items = Vec::new();
+    let mut rest = s.strip_prefix('[')?.trim_start_matches(' ');
+    if let Some(after) = rest.strip_prefix(']') {
+        return Some((items, after));
+    }
+    loop {
+        let first = *rest.as_bytes().first()?;
+        rest = if first == b'"' || first == b'\'' {
+            let (item, after) = quoted(rest)?;
+            items.push(Value::String(item));
+            after
+        } else {
+            let end = rest
+                .find(|c: char| !(c.is_ascii_alphanumeric() || "_./=+".contains(c) || c == '-'))
+                .unwrap_or(rest.len());
+            if end == 0 || &rest[..end] == "-" {
+                return None;
+            }
+            // Resolved as the full parser would: `.nan` and `.inf` are refused.
+            items.push(yaml::plain_value(&rest[..end])?);
+            &rest[end..]
+        };
+        rest = rest.trim_start_matches(' ');
+        if let Some(after) = rest.strip_prefix(']') {
+            return Some((items, after));
+        }
+        rest = rest.strip_prefix(',')?.trim_start_matches(' ');
+        if rest.starts_with(']') {
+            return None; // a trailing comma: left to the full parser
+        }
+    }
 }
 
 /// Nesting the fast paths read; deeper documents go to the full parser,
