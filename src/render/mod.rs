@@ -265,8 +265,9 @@ pub fn render_parsed(chart: &Chart, values: &Map, opts: &RenderOptions) -> Resul
 /// Why not one shared environment: minijinja compiles a template while
 /// holding the lock of its template cache, so with one environment every
 /// compile (and every `import` looked up meanwhile) is serialised across
-/// threads. Apart from shared helper files, each template is compiled by
-/// the one thread that renders it.
+/// threads. Partials are compiled once before the threads start and shared
+/// by cloning; every other template is compiled by the one thread that
+/// renders it.
 fn render_jobs<T: Send>(
     chart: &Chart,
     values: &Map,
@@ -335,11 +336,22 @@ fn render_jobs<T: Send>(
         results: Vec<(usize, Result<T>)>,
         compiled: Vec<String>,
     }
+    // Partials (`_*.tpl`) are imported by many templates: compiled once
+    // here, they are shared by every thread's copy of the environment
+    // (cloning one shares its compiled templates).
+    let shared = make_env();
+    let mut partials = Vec::new();
+    for name in &compile_only {
+        let base = name.rsplit('/').next().unwrap_or(name);
+        if base.starts_with('_') && shared.get_template(name).is_ok() {
+            partials.push(name.clone());
+        }
+    }
     let run = || {
-        let env = make_env();
+        let env = shared.clone();
         let mut done = Done {
             results: Vec::new(),
-            compiled: Vec::new(),
+            compiled: partials.clone(),
         };
         loop {
             let i = next.fetch_add(1, Ordering::Relaxed);
