@@ -73,6 +73,15 @@ pub fn from_jinja(v: &JValue) -> Value {
 }
 
 /// Go's `%v` of a template value (what `{{ x }}` prints in Helm).
+/// [`go_print`] without copying strings, for the hot paths (every `{{ }}`
+/// and most string functions).
+pub fn go_str(v: &JValue) -> std::borrow::Cow<'_, str> {
+    match v.as_str() {
+        Some(s) if v.kind() == ValueKind::String => s.into(),
+        _ => go_print(v).into(),
+    }
+}
+
 pub fn go_print(v: &JValue) -> String {
     match v.kind() {
         ValueKind::Undefined | ValueKind::None => String::new(),

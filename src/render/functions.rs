@@ -2,7 +2,7 @@
 //! registered as a filter (subject first: `x | toYaml | nindent(4)`) and as a
 //! function (`toYaml(x)`), so templates read naturally either way.
 
-use super::convert::{from_jinja, go_print, to_jinja};
+use super::convert::{from_jinja, go_print, go_str, to_jinja};
 use crate::values::{json, yamlout, Map, Value};
 use base64::Engine;
 use minijinja::value::{Rest, Value as JValue, ValueKind};
@@ -79,29 +79,45 @@ fn too_many(what: &str, n: impl std::fmt::Display) -> JError {
 }
 
 fn indent(s: JValue, n: usize) -> Result<String, JError> {
+    indented(&go_str(&s), n, false)
+}
+
+/// `text` with `n` spaces before each line (one pass, one allocation),
+/// after a newline when `newline` is set.
+fn indented(text: &str, n: usize, newline: bool) -> Result<String, JError> {
     if n > MAX_ITEMS {
         return Err(too_many("indent", n));
     }
-    let pad = " ".repeat(n);
-    let s = strval(&s);
-    Ok(format!("{pad}{}", s.replace('\n', &format!("\n{pad}"))))
+    let lines = memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1;
+    let mut out = String::with_capacity(text.len() + lines * n + 1);
+    if newline {
+        out.push('\n');
+    }
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        out.extend(std::iter::repeat_n(' ', n));
+        out.push_str(line);
+    }
+    Ok(out)
 }
 
 /// `block(n)`: the text trimmed, then on new lines indented by `n`; nothing
 /// at all when the text is blank. For placing helper output whose leading
 /// and trailing blank lines should not matter.
 fn block(s: JValue, n: usize) -> Result<String, JError> {
-    let text = strval(&s);
+    let text = go_str(&s);
     let t = text.trim_matches(|c: char| c == '\n' || c == ' ' || c == '\r');
     if t.is_empty() {
         Ok(String::new())
     } else {
-        Ok(format!("\n{}", indent(JValue::from(t), n)?))
+        indented(t, n, true)
     }
 }
 
 fn nindent(s: JValue, n: usize) -> Result<String, JError> {
-    Ok(format!("\n{}", indent(s, n)?))
+    indented(&go_str(&s), n, true)
 }
 
 /// Go's `%q` of a string.
@@ -832,6 +848,9 @@ mod tests {
     fn helm_semantics() {
         assert_eq!(render("{{ 'a\nb' | indent(2) }}"), "  a\n  b");
         assert_eq!(render("{{ 'x' | nindent(2) }}"), "\n  x");
+        assert_eq!(render("{{ '' | indent(2) }}"), "  ");
+        assert_eq!(render("{{ 'a\n' | indent(1) }}"), " a\n ");
+        assert_eq!(render("{{ 3 | nindent(0) }}"), "\n3");
         assert_eq!(render("{{ '\n a\nb\n\n' | block(2) }}"), "\n  a\n  b");
         assert_eq!(render("{{ '\n  \n' | block(2) }}"), "");
         assert_eq!(render("{{ 'a\"b' | quote }}"), "\"a\\\"b\"");

@@ -109,7 +109,7 @@ pub fn new_environment() -> Environment<'static> {
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
     env.set_path_join_callback(|name, parent| std::borrow::Cow::Owned(join_path(name, parent)));
     env.set_formatter(|out, _state, v| {
-        out.write_str(&convert::go_print(v))
+        out.write_str(&convert::go_str(v))
             .map_err(|_| JError::new(ErrorKind::WriteFailure, "write failed"))
     });
     functions::register(&mut env);
