@@ -355,7 +355,15 @@ fn regex(pat: &str) -> Result<regex::Regex, JError> {
     }
     let re = regex::Regex::new(&go_regex_syntax(pat))
         .map_err(|e| err(format!("invalid regular expression {pat:?}: {e}")))?;
-    REGEXES.with(|c| c.borrow_mut().insert(pat.to_string(), re.clone()));
+    REGEXES.with(|c| {
+        let mut cache = c.borrow_mut();
+        // Bounded: a template building a new pattern per item must not
+        // grow memory without limit.
+        if cache.len() >= 256 {
+            cache.clear();
+        }
+        cache.insert(pat.to_string(), re.clone());
+    });
     Ok(re)
 }
 
