@@ -23,6 +23,12 @@ pub fn glob_match(pattern: &str, name: &str) -> bool {
     if !pattern.contains(['*', '?', '[', '\\']) {
         return pattern == name;
     }
+    if let Some(suffix) = pattern.strip_prefix('*') {
+        if !suffix.contains(['*', '?', '[', '\\']) {
+            // `*.ext`, the usual shape: a suffix after no separator.
+            return name.ends_with(suffix) && !name[..name.len() - suffix.len()].contains('/');
+        }
+    }
     if pattern.is_ascii() && name.is_ascii() {
         return go(pattern.as_bytes(), name.as_bytes());
     }
@@ -172,6 +178,26 @@ mod tests {
     #[test]
     fn globs() {
         assert!(glob_match("templates/*.yaml", "templates/a.yaml"));
+        // The suffix shortcut agrees with the general matcher.
+        for (p, n) in [
+            ("*.swp", "a.swp"),
+            ("*.swp", ".swp"),
+            ("*.swp", "a/b.swp"),
+            ("*.swp", "a.swpx"),
+            ("*~", "notes~"),
+            ("*", ""),
+            ("*", "a/b"),
+            ("*é", "café"),
+            ("*.bak", "é.bak"),
+        ] {
+            let general = if p.is_ascii() && n.is_ascii() {
+                go(p.as_bytes(), n.as_bytes())
+            } else {
+                let (pc, nc): (Vec<char>, Vec<char>) = (p.chars().collect(), n.chars().collect());
+                go(&pc, &nc)
+            };
+            assert_eq!(glob_match(p, n), general, "{p} {n}");
+        }
         assert!(!glob_match("templates/*.yaml", "templates/sub/a.yaml"));
         assert!(glob_match("*.ba[kx]", "x.bak"));
         assert!(glob_match("a?c", "abc"));
