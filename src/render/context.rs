@@ -383,16 +383,13 @@ pub fn build_dots(root: &Chart, values: &Map, opts: &RenderOptions) -> BTreeMap<
         out: &mut BTreeMap<String, Arc<Dot>>,
     ) -> JValue {
         let mut subcharts = BTreeMap::new();
+        let none = Map::new();
         for d in &c.dependencies {
-            let sv = vals
-                .get(&d.name())
-                .and_then(Value::as_map)
-                .cloned()
-                .unwrap_or_default();
+            let sv = vals.get(&d.name()).and_then(Value::as_map).unwrap_or(&none);
             let sub = rec(
                 d,
                 format!("{path}/charts/{}", d.name()),
-                &sv,
+                sv,
                 false,
                 release,
                 caps,
