@@ -11,7 +11,7 @@
 //! indentation) gets None, and the full parser decides, errors and all.
 
 use crate::values::yaml_line::{
-    after_scalar, flow_sequence, is_seq_entry, plain, quoted, split_key, MAX_DEPTH,
+    after_scalar, flow_sequence, is_seq_entry, plain, plain_text, quoted_cow, split_key, MAX_DEPTH,
 };
 use crate::values::{yaml, Value};
 
@@ -48,9 +48,7 @@ impl Head {
 /// The head of `doc`, or None when `doc` is outside the subset this reader
 /// decides (not necessarily invalid).
 pub fn read(doc: &str) -> Option<Head> {
-    // Printable ASCII and newlines only: no tabs, CRs, or characters YAML
-    // treats specially (BOM, NEL, line and paragraph separators).
-    if !doc.bytes().all(|b| b == b'\n' || (0x20..0x7f).contains(&b)) {
+    if !plain_text(doc) {
         return None;
     }
     let lines = doc
@@ -290,11 +288,11 @@ impl Reader<'_> {
             return self.block_scalar(i + 1, n);
         }
         let v = if first == b'"' || first == b'\'' {
-            let (s, after) = quoted(rest)?;
+            let (s, after) = quoted_cow(rest)?;
             if !after_scalar(after) {
                 return None;
             }
-            Value::String(s)
+            Value::String(s.into_owned())
         } else if let Some(after) = rest.strip_prefix("{}") {
             if slot.is_field() || !after_scalar(after) {
                 return None;

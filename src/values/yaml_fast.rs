@@ -14,7 +14,7 @@
 
 use super::yaml::{self, Positions};
 use super::yaml_line::{
-    after_scalar, flow_sequence, is_seq_entry, plain, quoted, split_key, MAX_DEPTH,
+    after_scalar, flow_sequence, is_seq_entry, plain, plain_text, quoted_cow, split_key, MAX_DEPTH,
 };
 use super::{Map, Value};
 
@@ -22,12 +22,7 @@ use super::{Map, Value};
 /// decides (not necessarily invalid). Key positions go to `positions` only
 /// when the whole file is read.
 pub fn parse(text: &str, positions: Option<&mut Positions>) -> Option<Map> {
-    // Printable ASCII and newlines only: no tabs, CRs, or characters YAML
-    // treats specially (BOM, NEL, line and paragraph separators).
-    if !text
-        .bytes()
-        .all(|b| b == b'\n' || (0x20..0x7f).contains(&b))
-    {
+    if !plain_text(text) {
         return None;
     }
     let lines: Vec<(usize, &str)> = text
@@ -226,11 +221,11 @@ impl Reader<'_> {
         }
         let first = rest.as_bytes()[0];
         let v = if first == b'"' || first == b'\'' {
-            let (s, after) = quoted(rest)?;
+            let (s, after) = quoted_cow(rest)?;
             if !after_scalar(after) {
                 return None;
             }
-            Value::String(s)
+            Value::String(s.into_owned())
         } else if let Some(after) = rest.strip_prefix("{}") {
             if !after_scalar(after) {
                 return None;

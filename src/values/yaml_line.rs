@@ -22,6 +22,17 @@ pub(crate) fn comment_start(s: &str) -> Option<usize> {
         .map(|i| i - 1)
 }
 
+/// Printable ASCII and newlines only: no tabs, CRs, or characters YAML
+/// treats specially (BOM, NEL, line and paragraph separators). Checked in
+/// blocks without an early exit inside each, which the compiler vectorises.
+pub(crate) fn plain_text(s: &str) -> bool {
+    s.as_bytes().chunks(64).all(|c| {
+        c.iter().fold(true, |ok, &b| {
+            ok & (b == b'\n' || (0x20..0x7f).contains(&b))
+        })
+    })
+}
+
 /// Is this line (without its indentation) a block sequence entry?
 pub(crate) fn is_seq_entry(text: &str) -> bool {
     text == "-" || text.starts_with("- ")
@@ -53,6 +64,25 @@ pub(crate) fn plain(rest: &str) -> Option<&str> {
         return None;
     }
     Some(text)
+}
+
+/// [`quoted`], borrowing the value when it has no escapes (the usual case:
+/// no copy, no walk over its characters).
+pub(crate) fn quoted_cow(s: &str) -> Option<(std::borrow::Cow<'_, str>, &str)> {
+    let q = s.as_bytes()[0];
+    let body = &s[1..];
+    let b = body.as_bytes();
+    let close = memchr::memchr(q, b)?;
+    let plain = if q == b'"' {
+        memchr::memchr(b'\\', &b[..close]).is_none()
+    } else {
+        b.get(close + 1) != Some(&b'\'')
+    };
+    if plain {
+        return Some((body[..close].into(), &body[close + 1..]));
+    }
+    let (v, rest) = quoted(s)?;
+    Some((v.into(), rest))
 }
 
 /// A one-line quoted scalar at the start of `s`: its value and what follows
@@ -91,11 +121,11 @@ pub(crate) fn quoted(s: &str) -> Option<(String, &str)> {
 pub(crate) fn split_key(text: &str) -> Option<(std::borrow::Cow<'_, str>, &str)> {
     let first = text.as_bytes()[0];
     let (key, after) = if first == b'"' || first == b'\'' {
-        let (k, after) = quoted(text)?;
+        let (k, after) = quoted_cow(text)?;
         if text.len() - after.len() > 1000 {
             return None;
         }
-        (k.into(), after.strip_prefix(':')?)
+        (k, after.strip_prefix(':')?)
     } else {
         if INDICATORS.contains(&first) || first == b'-' {
             return None;
@@ -135,8 +165,8 @@ pub(crate) fn flow_sequence(s: &str) -> Option<(Vec<Value>, &str)> {
     loop {
         let first = *rest.as_bytes().first()?;
         rest = if first == b'"' || first == b'\'' {
-            let (item, after) = quoted(rest)?;
-            items.push(Value::String(item));
+            let (item, after) = quoted_cow(rest)?;
+            items.push(Value::String(item.into_owned()));
             after
         } else {
             let end = rest
@@ -167,6 +197,39 @@ pub(crate) const MAX_DEPTH: usize = 128;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quoted_cow_reads_as_quoted() {
+        for s in [
+            r#""""#,
+            "''",
+            r#""a" x"#,
+            "'a' x",
+            r#""a\"b""#,
+            "'it''s'",
+            "''''",
+            r#""a\nb""#,
+            r#""open"#,
+            "'open",
+            r#""a\""#,
+            "'a''",
+            r#""\q""#,
+        ] {
+            let slow = quoted(s);
+            let fast = quoted_cow(s).map(|(v, r)| (v.into_owned(), r));
+            assert_eq!(fast, slow, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn plain_text_is_printable_ascii_and_newlines() {
+        let long = "a: b\n".repeat(40);
+        assert!(plain_text(&long));
+        assert!(plain_text(""));
+        for bad in ["\t", "\r", "\u{7f}", "\u{85}", "\u{feff}", "\u{0}"] {
+            assert!(!plain_text(&format!("{long}{bad}{long}")), "{bad:?}");
+        }
+    }
 
     #[test]
     fn byte_searches_match_the_substring_searches() {
