@@ -11,7 +11,8 @@
 //! indentation) gets None, and the full parser decides, errors and all.
 
 use crate::values::yaml_line::{
-    after_scalar, flow_sequence, is_seq_entry, plain, plain_text, quoted_cow, split_key, MAX_DEPTH,
+    after_scalar, block_lines, flow_sequence, is_seq_entry, next_content, plain, quoted_cow,
+    split_key, MAX_DEPTH,
 };
 use crate::values::{yaml, Value};
 
@@ -48,29 +49,11 @@ impl Head {
 /// The head of `doc`, or None when `doc` is outside the subset this reader
 /// decides (not necessarily invalid).
 pub fn read(doc: &str) -> Option<Head> {
-    if !plain_text(doc) {
-        return None;
-    }
-    let lines = doc
-        .split('\n')
-        .map(|l| {
-            let rest = l.trim_start_matches(' ');
-            (l.len() - rest.len(), rest)
-        })
-        .collect();
     let mut r = Reader {
-        lines,
+        lines: block_lines(doc)?,
         head: Head::default(),
         depth: 0,
     };
-    // `---` and `...` at the start of any line (even inside a block scalar)
-    // end the document.
-    if r.lines
-        .iter()
-        .any(|&(indent, t)| indent == 0 && (t.starts_with("---") || t.starts_with("...")))
-    {
-        return None;
-    }
     let first = r.next_content(0);
     if first == r.lines.len() {
         return Some(r.head); // comments only: a null document
@@ -127,16 +110,8 @@ struct Reader<'a> {
 }
 
 impl Reader<'_> {
-    /// The first line at or after `i` that is neither blank nor a comment.
-    fn next_content(&self, mut i: usize) -> usize {
-        while i < self.lines.len() {
-            let t = self.lines[i].1;
-            if !(t.is_empty() || t.starts_with('#')) {
-                break;
-            }
-            i += 1;
-        }
-        i
+    fn next_content(&self, i: usize) -> usize {
+        next_content(&self.lines, i)
     }
 
     /// A new value starts in `slot`: a repeated `metadata` or `annotations`
@@ -292,7 +267,12 @@ impl Reader<'_> {
             if !after_scalar(after) {
                 return None;
             }
-            Value::String(s.into_owned())
+            // Only a head field keeps its value.
+            if slot.is_field() {
+                Value::String(s.into_owned())
+            } else {
+                Value::Null
+            }
         } else if let Some(after) = rest.strip_prefix("{}") {
             if slot.is_field() || !after_scalar(after) {
                 return None;

@@ -280,22 +280,19 @@ fn render_jobs<T: Send>(
     let mut templates = Vec::new();
     let mut sources = std::collections::HashMap::new();
     collect(chart, "", &mut templates, &mut sources);
-    let sources = Arc::new(sources);
-    let make_env = || {
-        let mut env = new_environment();
-        let sink = notices.clone();
-        env.add_function("notice", move |msg: String| -> String {
-            if let Ok(mut v) = sink.lock() {
-                v.push((CURRENT_JOB.with(|j| j.get()), msg));
-            }
-            String::new()
-        });
-        // Templates compile on first use, on the thread that needs them, so
-        // compiling overlaps with rendering instead of preceding it.
-        let sources = sources.clone();
-        env.set_loader(move |name| Ok(sources.get(name).cloned()));
-        env
-    };
+    // One environment with the chart's functions, `notice` and the loader;
+    // each thread renders with a clone of it (see below).
+    let mut shared = new_environment();
+    let sink = notices.clone();
+    shared.add_function("notice", move |msg: String| -> String {
+        if let Ok(mut v) = sink.lock() {
+            v.push((CURRENT_JOB.with(|j| j.get()), msg));
+        }
+        String::new()
+    });
+    // Templates compile on first use, on the thread that needs them, so
+    // compiling overlaps with rendering instead of preceding it.
+    shared.set_loader(move |name| Ok(sources.get(name).cloned()));
     let dots = build_dots(chart, values, opts);
     let mut jobs = Vec::new();
     let mut compile_only = Vec::new();
@@ -339,7 +336,6 @@ fn render_jobs<T: Send>(
     // Partials (`_*.tpl`) are imported by many templates: compiled once
     // here, they are shared by every thread's copy of the environment
     // (cloning one shares its compiled templates).
-    let shared = make_env();
     let mut partials = Vec::new();
     for name in &compile_only {
         let base = name.rsplit('/').next().unwrap_or(name);
@@ -435,12 +431,11 @@ fn render_jobs<T: Send>(
     // As in Helm, every template is parsed before any runs: a syntax error
     // anywhere (first in chart order) wins over execution errors. Templates
     // a thread compiled cleanly are not compiled again.
-    let mut sweep: Option<Environment> = None;
     for (name, _) in &templates {
         if compiled.contains(name) {
             continue;
         }
-        if let Err(e) = sweep.get_or_insert_with(make_env).get_template(name) {
+        if let Err(e) = shared.get_template(name) {
             return Err(template_error(&e, name));
         }
     }

@@ -531,7 +531,11 @@ struct Converter<'p> {
 }
 
 /// A values path, built only when positions are being recorded.
-fn child_path(path: &Option<String>, key: impl std::fmt::Display, index: bool) -> Option<String> {
+pub(crate) fn child_path(
+    path: &Option<String>,
+    key: impl std::fmt::Display,
+    index: bool,
+) -> Option<String> {
     path.as_ref().map(|p| match (p.is_empty(), index) {
         (_, true) => format!("{p}[{key}]"),
         (true, false) => key.to_string(),

@@ -12,39 +12,28 @@
 //! scalars, duplicate keys, tabs, non-ASCII text, document markers, odd
 //! indentation) gets None, and the full parser decides, errors and all.
 
-use super::yaml::{self, Positions};
+use super::yaml::{self, child_path, Positions};
 use super::yaml_line::{
-    after_scalar, flow_sequence, is_seq_entry, plain, plain_text, quoted_cow, split_key, MAX_DEPTH,
+    after_scalar, block_lines, flow_sequence, is_seq_entry, next_content, plain, quoted_cow,
+    split_key, MAX_DEPTH,
 };
 use super::{Map, Value};
+
+/// A values path, kept only when positions are recorded.
+type Path = Option<String>;
 
 /// The values of `text`, or None when it is outside the subset this reader
 /// decides (not necessarily invalid). Key positions go to `positions` only
 /// when the whole file is read.
 pub fn parse(text: &str, positions: Option<&mut Positions>) -> Option<Map> {
-    if !plain_text(text) {
-        return None;
-    }
-    let lines: Vec<(usize, &str)> = text
-        .split('\n')
-        .map(|l| {
-            let rest = l.trim_start_matches(' ');
-            (l.len() - rest.len(), rest)
-        })
-        .collect();
-    // Document markers (even inside what looks like a scalar) are left to
-    // the full parser, as are streams of several documents.
-    if lines
-        .iter()
-        .any(|&(indent, t)| indent == 0 && (t.starts_with("---") || t.starts_with("...")))
-    {
-        return None;
-    }
     let mut r = Reader {
-        lines,
+        lines: block_lines(text)?,
         positions: positions.is_some().then(Positions::new),
         depth: 0,
     };
+    // Values paths are built only when positions are recorded, as the
+    // full parser does.
+    let root = r.positions.as_ref().map(|_| String::new());
     let mut out = Map::new();
     let first = r.next_content(0);
     if first < r.lines.len() {
@@ -52,7 +41,7 @@ pub fn parse(text: &str, positions: Option<&mut Positions>) -> Option<Map> {
         if indent != 0 || is_seq_entry(text) {
             return None;
         }
-        let end = r.mapping(first, 0, &mut out, "")?;
+        let end = r.mapping(first, 0, &mut out, &root)?;
         if r.next_content(end) != r.lines.len() {
             return None;
         }
@@ -73,47 +62,43 @@ struct Reader<'a> {
     depth: usize,
 }
 
-/// A child's values path, as the full parser names it (`a.b`, `a[0]`).
-fn child(path: &str, key: &str) -> String {
-    if path.is_empty() {
-        key.to_string()
-    } else {
-        format!("{path}.{key}")
-    }
-}
-
 impl Reader<'_> {
-    /// The first line at or after `i` that is neither blank nor a comment.
-    fn next_content(&self, mut i: usize) -> usize {
-        while i < self.lines.len() {
-            let t = self.lines[i].1;
-            if !(t.is_empty() || t.starts_with('#')) {
-                break;
-            }
-            i += 1;
-        }
-        i
+    fn next_content(&self, i: usize) -> usize {
+        next_content(&self.lines, i)
     }
 
-    /// Paths are only built when positions are recorded.
-    fn wants_paths(&self) -> bool {
-        self.positions.is_some()
-    }
-
-    /// A block mapping whose keys sit at column `n`, from line `i`, into
-    /// `out`; the index of the first line after it.
-    fn mapping(&mut self, mut i: usize, n: usize, out: &mut Map, path: &str) -> Option<usize> {
+    /// Runs `read` one collection deeper, refusing documents nested past
+    /// [`MAX_DEPTH`].
+    fn nested(&mut self, read: impl FnOnce(&mut Self) -> Option<usize>) -> Option<usize> {
         if self.depth >= MAX_DEPTH {
             return None;
         }
         self.depth += 1;
+        let r = read(self);
+        self.depth -= 1;
+        r
+    }
+
+    /// A block mapping whose keys sit at column `n`, from line `i`, into
+    /// `out`; the index of the first line after it.
+    fn mapping(&mut self, i: usize, n: usize, out: &mut Map, path: &Path) -> Option<usize> {
+        self.nested(|r| r.mapping_entries(i, n, out, path))
+    }
+
+    fn mapping_entries(
+        &mut self,
+        mut i: usize,
+        n: usize,
+        out: &mut Map,
+        path: &Path,
+    ) -> Option<usize> {
         loop {
             i = self.next_content(i);
             let Some(&(m, text)) = self.lines.get(i) else {
-                break;
+                return Some(i);
             };
             if m < n {
-                break;
+                return Some(i);
             }
             if m > n || is_seq_entry(text) {
                 return None;
@@ -123,42 +108,35 @@ impl Reader<'_> {
                 return None; // a duplicate: the full parser's rules apply
             }
             let key = key.into_owned();
-            let sub = if self.wants_paths() {
-                let p = child(path, &key);
-                if let Some(pos) = self.positions.as_mut() {
-                    pos.insert(p.clone(), (i + 1, m + 1));
-                }
-                p
-            } else {
-                String::new()
-            };
+            let sub = child_path(path, &key, false);
+            if let (Some(pos), Some(p)) = (self.positions.as_mut(), &sub) {
+                pos.insert(p.clone(), (i + 1, m + 1));
+            }
             let (v, next) = self.value(i, n, rest, true, &sub)?;
             out.insert(key, v);
             i = next;
         }
-        self.depth -= 1;
-        Some(i)
     }
 
     /// A block sequence whose dashes sit at column `n`, into `out`.
-    fn sequence(
+    fn sequence(&mut self, i: usize, n: usize, out: &mut Vec<Value>, path: &Path) -> Option<usize> {
+        self.nested(|r| r.sequence_entries(i, n, out, path))
+    }
+
+    fn sequence_entries(
         &mut self,
         mut i: usize,
         n: usize,
         out: &mut Vec<Value>,
-        path: &str,
+        path: &Path,
     ) -> Option<usize> {
-        if self.depth >= MAX_DEPTH {
-            return None;
-        }
-        self.depth += 1;
         loop {
             i = self.next_content(i);
             let Some(&(m, text)) = self.lines.get(i) else {
-                break;
+                return Some(i);
             };
             if m < n || (m == n && !is_seq_entry(text)) {
-                break;
+                return Some(i);
             }
             if m > n {
                 return None;
@@ -168,11 +146,7 @@ impl Reader<'_> {
             if is_seq_entry(item) {
                 return None; // `- - x`
             }
-            let sub = if self.wants_paths() {
-                format!("{path}[{}]", out.len())
-            } else {
-                String::new()
-            };
+            let sub = child_path(path, out.len(), true);
             if !item.is_empty() && !item.starts_with('#') && split_key(item).is_some() {
                 // `- key: value`: a mapping at the key's column.
                 self.lines[i] = (col, item);
@@ -185,8 +159,6 @@ impl Reader<'_> {
                 i = next;
             }
         }
-        self.depth -= 1;
-        Some(i)
     }
 
     /// The value of an entry on line `i` (a key or a dash at column `n`),
@@ -198,7 +170,7 @@ impl Reader<'_> {
         n: usize,
         rest: &str,
         compact_seq: bool,
-        path: &str,
+        path: &Path,
     ) -> Option<(Value, usize)> {
         let rest = if rest.starts_with('#') { "" } else { rest };
         if rest.is_empty() {

@@ -33,6 +33,38 @@ pub(crate) fn plain_text(s: &str) -> bool {
     })
 }
 
+/// The document's lines as (indent in spaces, the rest), or None when it is
+/// not plain text or holds a document marker: `---` or `...` at the start of
+/// any line (even inside what looks like a scalar) is left to the full
+/// parser.
+pub(crate) fn block_lines(text: &str) -> Option<Vec<(usize, &str)>> {
+    if !plain_text(text) {
+        return None;
+    }
+    let mut lines = Vec::new();
+    for l in text.split('\n') {
+        let rest = l.trim_start_matches(' ');
+        let indent = l.len() - rest.len();
+        if indent == 0 && (rest.starts_with("---") || rest.starts_with("...")) {
+            return None;
+        }
+        lines.push((indent, rest));
+    }
+    Some(lines)
+}
+
+/// The first line at or after `i` that is neither blank nor a comment.
+pub(crate) fn next_content(lines: &[(usize, &str)], mut i: usize) -> usize {
+    while i < lines.len() {
+        let t = lines[i].1;
+        if !(t.is_empty() || t.starts_with('#')) {
+            break;
+        }
+        i += 1;
+    }
+    i
+}
+
 /// Is this line (without its indentation) a block sequence entry?
 pub(crate) fn is_seq_entry(text: &str) -> bool {
     text == "-" || text.starts_with("- ")
