@@ -60,4 +60,62 @@ fn main() {
     for (_, p) in &files {
         println!("cargo:rerun-if-changed={}", p.display());
     }
+    if packed_relocations_work() {
+        println!("cargo:rustc-link-arg-bins=-Wl,-z,pack-relative-relocs");
+    }
+}
+
+/// Packed relative relocations (DT_RELR) shrink the start-up relocation
+/// table from about 540 KB to 7 KB: about 1 MiB less peak memory and less
+/// work before `main`. They need glibc 2.36 at run time and a linker that
+/// knows them, so they are only used for native builds where both are
+/// present; `TRACECAT_CHART_NO_RELR=1` turns them off.
+fn packed_relocations_work() -> bool {
+    println!("cargo:rerun-if-env-changed=TRACECAT_CHART_NO_RELR");
+    println!("cargo:rerun-if-env-changed=RUSTC_LINKER");
+    let var = |k: &str| std::env::var(k).unwrap_or_default();
+    if !var("TRACECAT_CHART_NO_RELR").is_empty()
+        || var("CARGO_CFG_TARGET_OS") != "linux"
+        || var("CARGO_CFG_TARGET_ENV") != "gnu"
+        || var("HOST") != var("TARGET")
+    {
+        return false;
+    }
+    let glibc = std::process::Command::new("getconf")
+        .arg("GNU_LIBC_VERSION")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .unwrap_or_default();
+    let Some((major, minor)) = glibc
+        .trim()
+        .strip_prefix("glibc ")
+        .and_then(|v| v.split_once('.'))
+        .and_then(|(a, b)| Some((a.parse::<u32>().ok()?, b.parse::<u32>().ok()?)))
+    else {
+        return false;
+    };
+    if (major, minor) < (2, 36) {
+        return false;
+    }
+    // Link a tiny program with the flag: old linkers refuse it or warn that
+    // they ignore it.
+    let out_dir = PathBuf::from(var("OUT_DIR"));
+    let probe = out_dir.join("relr-probe.c");
+    if std::fs::write(&probe, "int main(void) { return 0; }\n").is_err() {
+        return false;
+    }
+    let linker = match var("RUSTC_LINKER") {
+        l if l.is_empty() => "cc".to_string(),
+        l => l,
+    };
+    std::process::Command::new(linker)
+        .arg(&probe)
+        .arg("-Wl,-z,pack-relative-relocs")
+        .arg("-o")
+        .arg(out_dir.join("relr-probe"))
+        .output()
+        .is_ok_and(|o| {
+            o.status.success() && !String::from_utf8_lossy(&o.stderr).contains("warning")
+        })
 }

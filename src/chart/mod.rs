@@ -41,6 +41,10 @@ pub struct Chart {
     pub files: Files,
     /// Subcharts from `charts/`.
     pub dependencies: Vec<Chart>,
+    /// Every template is known to compile (the embedded chart: a test
+    /// compiles each one), so a render need not compile templates it does
+    /// not run just to look for syntax errors.
+    pub templates_checked: bool,
 }
 
 fn meta_str(m: &Map, key: &str) -> String {
@@ -222,6 +226,7 @@ impl Chart {
             crds,
             files: own,
             dependencies,
+            templates_checked: false,
         })
     }
 
@@ -317,7 +322,13 @@ pub fn embedded() -> Result<Chart> {
         .iter()
         .map(|(p, d)| (p.to_string(), d.to_vec()))
         .collect();
-    Chart::from_files(files, "tracecat (embedded)")
+    let mut chart = Chart::from_files(files, "tracecat (embedded)")?;
+    fn checked(c: &mut Chart) {
+        c.templates_checked = true;
+        c.dependencies.iter_mut().for_each(checked);
+    }
+    checked(&mut chart);
+    Ok(chart)
 }
 
 /// Loads CHART as given on the command line: a directory, a `.tgz`, an

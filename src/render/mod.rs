@@ -4,6 +4,7 @@
 pub mod context;
 pub mod convert;
 pub mod functions;
+pub mod gate;
 pub mod head;
 pub mod output;
 pub mod phases;
@@ -73,10 +74,21 @@ pub struct RenderedFile {
     pub content: String,
 }
 
-struct Job {
+struct Job<'s> {
     name: String,
     dot: Arc<Dot>,
     base_path: String,
+    /// The template's whole-file gate, when it has one (see [`gate`]).
+    gate: Option<gate::Gate<'s>>,
+}
+
+/// One template of the chart tree, in chart order.
+struct Entry {
+    name: String,
+    /// Rendered on its own (partials, NOTES.txt and library charts are only compiled).
+    renderable: bool,
+    /// Its chart's templates are known to compile ([`Chart::templates_checked`]).
+    checked: bool,
 }
 
 /// Chart-relative template names resolve against the including template:
@@ -116,13 +128,12 @@ pub fn new_environment() -> Environment<'static> {
     env
 }
 
-/// Every template of the chart tree: its full name and whether it is
-/// rendered on its own (partials, NOTES.txt and library charts are only
-/// compiled), in chart order, and the sources by name for the loader.
+/// Every template of the chart tree, in chart order, and the sources by
+/// name for the loader.
 fn collect(
     chart: &Chart,
     prefix: &str,
-    names: &mut Vec<(String, bool)>,
+    names: &mut Vec<Entry>,
     sources: &mut std::collections::HashMap<String, String>,
 ) {
     let chart_path = if prefix.is_empty() {
@@ -135,11 +146,39 @@ fn collect(
         let base = rel.rsplit('/').next().unwrap_or(rel);
         let renderable = !base.starts_with('_') && base != "NOTES.txt" && !chart.is_library();
         sources.insert(full.clone(), src.clone());
-        names.push((full, renderable));
+        names.push(Entry {
+            name: full,
+            renderable,
+            checked: chart.templates_checked,
+        });
     }
     for d in &chart.dependencies {
         collect(d, &chart_path, names, sources);
     }
+}
+
+/// True when a template's gate is false, so it renders nothing. An
+/// expression that fails means "render it", which reports the failure as
+/// rendering always does.
+fn gated_off(env: &Environment<'static>, gate: &gate::Gate, dot: &JValue) -> bool {
+    let mut scope = std::collections::BTreeMap::<String, JValue>::new();
+    let eval = |expr: &str, scope: &std::collections::BTreeMap<String, JValue>| {
+        let ctx = if scope.is_empty() {
+            dot.clone()
+        } else {
+            minijinja::value::merge_maps([JValue::from(scope.clone()), dot.clone()])
+        };
+        env.compile_expression_owned(expr.to_string())
+            .and_then(|e| e.eval(ctx))
+            .ok()
+    };
+    for (name, expr) in &gate.sets {
+        match eval(expr, &scope) {
+            Some(v) => scope.insert(name.to_string(), v),
+            None => return false,
+        };
+    }
+    eval(gate.cond, &scope).is_some_and(|v| !v.is_true())
 }
 
 /// Turns an engine error into the tool's error. The message names the
@@ -292,11 +331,16 @@ fn render_jobs<T: Send>(
     });
     // Templates compile on first use, on the thread that needs them, so
     // compiling overlaps with rendering instead of preceding it.
-    shared.set_loader(move |name| Ok(sources.get(name).cloned()));
+    let sources = Arc::new(sources);
+    let loader_sources = sources.clone();
+    shared.set_loader(move |name| Ok(loader_sources.get(name).cloned()));
     let dots = build_dots(chart, values, opts);
     let mut jobs = Vec::new();
     let mut compile_only = Vec::new();
-    for (name, renderable) in &templates {
+    for Entry {
+        name, renderable, ..
+    } in &templates
+    {
         if !renderable {
             compile_only.push(name.clone());
             continue;
@@ -309,10 +353,20 @@ fn render_jobs<T: Send>(
         let Some(dot) = dots.get(&chart_path) else {
             continue;
         };
+        // A gate is trusted only when what the prelude imports exists.
+        let gate = sources
+            .get(name)
+            .and_then(|src| gate::find(src))
+            .filter(|g| {
+                g.imports
+                    .iter()
+                    .all(|i| sources.contains_key(&join_path(i, name)))
+            });
         jobs.push(Job {
             name: name.clone(),
             dot: dot.clone(),
             base_path: format!("{chart_path}/templates"),
+            gate,
         });
     }
     // Helm's execution order (deepest path first, then reverse name): it
@@ -328,10 +382,11 @@ fn render_jobs<T: Send>(
     let next = AtomicUsize::new(0);
     let failed = AtomicBool::new(false);
     /// What one thread did: results by job index, and the templates it
-    /// compiled cleanly (for the syntax sweep below).
+    /// compiled cleanly or found gated off (for the syntax sweep below).
     struct Done<T> {
         results: Vec<(usize, Result<T>)>,
         compiled: Vec<String>,
+        gated_off: Vec<String>,
     }
     // Partials (`_*.tpl`) are imported by many templates: compiled once
     // here, they are shared by every thread's copy of the environment
@@ -348,6 +403,7 @@ fn render_jobs<T: Send>(
         let mut done = Done {
             results: Vec::new(),
             compiled: partials.clone(),
+            gated_off: Vec::new(),
         };
         loop {
             let i = next.fetch_add(1, Ordering::Relaxed);
@@ -364,6 +420,14 @@ fn render_jobs<T: Send>(
             }
             let job = &jobs[i];
             CURRENT_JOB.with(|j| j.set(i));
+            let dot =
+                JValue::from_dyn_object(Arc::new(job.dot.with_template(&job.name, &job.base_path)));
+            if job.gate.as_ref().is_some_and(|g| gated_off(&env, g, &dot)) {
+                // Renders nothing: Helm drops files that are only whitespace.
+                done.gated_off.push(job.name.clone());
+                done.results.push((i, Ok(finish(&job.name, String::new()))));
+                continue;
+            }
             let mut out = Bounded {
                 buf: Vec::new(),
                 total: &total,
@@ -373,9 +437,7 @@ fn render_jobs<T: Send>(
                 .get_template(&job.name)
                 .and_then(|t| {
                     done.compiled.push(job.name.clone());
-                    let dot = Arc::new(job.dot.with_template(&job.name, &job.base_path));
-                    t.render_captured_to(JValue::from_dyn_object(dot), &mut out)
-                        .map(|_| ())
+                    t.render_captured_to(dot, &mut out).map(|_| ())
                 })
                 .map_err(|e| {
                     if total.load(Ordering::Relaxed) > limit {
@@ -410,6 +472,7 @@ fn render_jobs<T: Send>(
     let workers = worker_count(jobs.len(), opts.threads);
     let mut results = Vec::new();
     let mut compiled = std::collections::HashSet::new();
+    let mut gated_off = std::collections::HashSet::new();
     std::thread::scope(|s| {
         let handles: Vec<_> = (1..workers).map(|_| s.spawn(run)).collect();
         let mut all = vec![run()];
@@ -425,14 +488,16 @@ fn render_jobs<T: Send>(
         for done in all {
             results.extend(done.results);
             compiled.extend(done.compiled);
+            gated_off.extend(done.gated_off);
         }
         Ok(())
     })?;
     // As in Helm, every template is parsed before any runs: a syntax error
     // anywhere (first in chart order) wins over execution errors. Templates
-    // a thread compiled cleanly are not compiled again.
-    for (name, _) in &templates {
-        if compiled.contains(name) {
+    // a thread compiled cleanly are not compiled again, nor gated-off ones
+    // of a chart whose templates are known to compile.
+    for Entry { name, checked, .. } in &templates {
+        if compiled.contains(name) || (*checked && gated_off.contains(name)) {
             continue;
         }
         if let Err(e) = shared.get_template(name) {
@@ -578,5 +643,84 @@ mod tests {
             join_path("/c/charts/t/templates/_h.tpl", "c/templates/x.yaml"),
             "c/charts/t/templates/_h.tpl"
         );
+    }
+
+    fn content<'a>(r: &'a Rendered, name: &str) -> &'a str {
+        let f = r.files.iter().find(|f| f.path.ends_with(name)).unwrap();
+        &f.content
+    }
+
+    /// A template gated off by its whole-file `if` renders nothing, as it
+    /// would if it ran; gated on, it renders as usual. Sets before the gate
+    /// are seen by it.
+    #[test]
+    fn gated_templates_render_as_if_they_ran() {
+        let gated = "{%- import \"_h.tpl\" as h -%}\n{%- set on = Release.Name == \"x\" -%}\n{%- if on -%}\nkind: {{ h.k() }}\n{% endif -%}\n";
+        let c = chart(&[
+            ("_h.tpl", "{% macro k() %}G{% endmacro %}"),
+            ("g.yaml", gated),
+        ]);
+        for (release, want) in [("x", "kind: G\n"), ("y", "")] {
+            let opts = RenderOptions {
+                release_name: release.into(),
+                ..Default::default()
+            };
+            let r = render(&c, &Map::new(), &opts).unwrap();
+            assert_eq!(content(&r, "g.yaml"), want, "{release}");
+        }
+    }
+
+    /// A gate that fails to evaluate leaves the template to render, which
+    /// reports the failure as it always has; notices in a gate are kept.
+    #[test]
+    fn failing_gates_fail_as_the_template_would() {
+        let c = chart(&[(
+            "g.yaml",
+            "{%- if required(\"set x\", Values.x) -%}\nkind: A\n{% endif -%}",
+        )]);
+        let e = render_on(&c, 1).unwrap_err().to_string();
+        assert!(e.contains("g.yaml") && e.contains("set x"), "{e}");
+        let c = chart(&[("g.yaml", "{%- if notice(\"hi\") -%}\nkind: A\n{% endif -%}")]);
+        let r = render_on(&c, 1).unwrap();
+        assert_eq!(content(&r, "g.yaml"), "");
+        assert_eq!(r.notices, vec!["hi".to_string()]);
+    }
+
+    /// A gated-off template is not compiled; its syntax errors are still
+    /// reported unless its chart's templates are known to compile. A gate
+    /// whose prelude imports a missing template is not trusted.
+    #[test]
+    fn gated_off_templates_are_still_checked() {
+        let broken = "{%- if false -%}\n{{ broken + }}\n{% endif -%}";
+        let mut c = chart(&[("g.yaml", broken)]);
+        let e = render_on(&c, 1).unwrap_err().to_string();
+        assert!(e.contains("parse error") && e.contains("g.yaml"), "{e}");
+        c.templates_checked = true;
+        assert_eq!(content(&render_on(&c, 1).unwrap(), "g.yaml"), "");
+
+        let c = chart(&[(
+            "g.yaml",
+            "{%- import \"_missing.tpl\" as h -%}{%- if false -%}x{% endif -%}",
+        )]);
+        let e = render_on(&c, 1).unwrap_err().to_string();
+        assert!(e.contains("_missing.tpl"), "{e}");
+    }
+
+    /// The embedded chart may skip the syntax sweep for gated-off templates
+    /// only because every one of its templates compiles.
+    #[test]
+    fn every_embedded_template_compiles() {
+        let c = crate::chart::embedded().unwrap();
+        let mut names = Vec::new();
+        let mut sources = std::collections::HashMap::new();
+        collect(&c, "", &mut names, &mut sources);
+        assert!(names.len() > 30 && names.iter().all(|e| e.checked));
+        let env = new_environment();
+        for e in &names {
+            let src = &sources[&e.name];
+            if let Err(err) = env.template_from_named_str(&e.name, src) {
+                panic!("{}: {err}", e.name);
+            }
+        }
     }
 }

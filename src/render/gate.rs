@@ -1,0 +1,329 @@
+//! Whole-file gates: a template whose every output is inside one top-level
+//! `{% if COND %} ... {% endif %}` renders nothing when COND is false.
+//!
+//! Most optional components are written that way (`litellm.enabled`,
+//! `serviceAccount.create`, ...), and a quickstart render leaves about a
+//! quarter of the chart's template text switched off. Evaluating COND as an
+//! expression costs a few thousand instructions; compiling and running the
+//! template costs hundreds of thousands. So each template's source is
+//! scanned once for this shape, and COND is evaluated first.
+//!
+//! The scan is conservative: anything it does not understand (raw blocks,
+//! `else`/`elif` on the gate, output outside it, a name the gate would
+//! need from an import or a macro) means "no gate", and the template is
+//! rendered as usual. A gate that fails to evaluate is also rendered as
+//! usual, so errors are reported exactly as before.
+
+/// What decides a gated template: `{% set NAME = EXPR %}` lines before the
+/// `if`, in order, then the condition. `imports` names the templates the
+/// prelude imports: a gate is only trusted when they exist, as skipping the
+/// file would otherwise hide a "template not found".
+#[derive(Debug, Clone, PartialEq)]
+pub struct Gate<'s> {
+    pub imports: Vec<&'s str>,
+    pub sets: Vec<(&'s str, &'s str)>,
+    pub cond: &'s str,
+}
+
+/// The text of a string literal without escapes, alone in `s`.
+fn literal(s: &str) -> Option<&str> {
+    let s = s.trim();
+    let q = s.chars().next().filter(|c| matches!(c, '"' | '\''))?;
+    let inner = s.strip_prefix(q)?.strip_suffix(q)?;
+    (!inner.contains([q, '\\'])).then_some(inner)
+}
+
+/// A piece of template source, as the engine's lexer would split it.
+#[derive(Debug, PartialEq)]
+enum Piece<'s> {
+    Text(&'s str),
+    Comment,
+    /// A `{{ ... }}` expression.
+    Var,
+    /// The inside of a `{% ... %}` tag, whitespace-control marks removed.
+    Tag(&'s str),
+}
+
+/// Splits `src` into pieces; None when it holds anything this scanner does
+/// not model (an unterminated tag, a raw block).
+fn pieces(src: &str) -> Option<Vec<Piece<'_>>> {
+    let b = src.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        let Some(off) = memchr::memchr(b'{', &b[i..]) else {
+            out.push(Piece::Text(&src[i..]));
+            break;
+        };
+        let at = i + off;
+        let kind = b.get(at + 1).copied();
+        if !matches!(kind, Some(b'{' | b'%' | b'#')) {
+            // A lone `{` is text; keep scanning after it.
+            out.push(Piece::Text(&src[i..at + 1]));
+            i = at + 1;
+            continue;
+        }
+        if at > i {
+            out.push(Piece::Text(&src[i..at]));
+        }
+        let start = at + 2;
+        match kind {
+            Some(b'#') => {
+                let end = memchr::memmem::find(&b[start..], b"#}")?;
+                out.push(Piece::Comment);
+                i = start + end + 2;
+            }
+            Some(close) => {
+                let close = if close == b'{' { b'}' } else { b'%' };
+                let end = tag_end(b, start, close)?;
+                if close == b'%' {
+                    let inner = src[start..end].trim_start_matches(['-', '+']);
+                    let inner = inner.trim_end_matches(['-', '+']).trim();
+                    if inner == "raw" || inner.starts_with("raw ") {
+                        return None;
+                    }
+                    out.push(Piece::Tag(inner));
+                } else {
+                    out.push(Piece::Var);
+                }
+                i = end + 2;
+            }
+            None => unreachable!("kind was matched above"),
+        }
+    }
+    Some(out)
+}
+
+/// Where the tag opened before `from` closes (`%}` or `}}`), skipping
+/// quoted strings, whose text may hold the closing pair.
+fn tag_end(b: &[u8], from: usize, close: u8) -> Option<usize> {
+    let mut i = from;
+    while i + 1 < b.len() {
+        match b[i] {
+            q @ (b'"' | b'\'') => {
+                i += 1;
+                while i < b.len() && b[i] != q {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 1;
+            }
+            c if c == close && b[i + 1] == b'}' => return Some(i),
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+/// The first word of a tag and the rest.
+fn keyword(tag: &str) -> (&str, &str) {
+    let end = tag
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(tag.len());
+    (&tag[..end], tag[end..].trim_start())
+}
+
+/// Identifiers in an expression, outside string literals (attribute names
+/// included: this only decides what a gate must not depend on, and more
+/// names only means fewer gates).
+fn identifiers(expr: &str) -> impl Iterator<Item = &str> {
+    let b = expr.as_bytes();
+    let mut spans = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            q @ (b'"' | b'\'') => {
+                i += 1;
+                while i < b.len() && b[i] != q {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 1;
+            }
+            c if c.is_ascii_alphabetic() || c == b'_' => {
+                let s = i;
+                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+                    i += 1;
+                }
+                spans.push(&expr[s..i]);
+            }
+            _ => i += 1,
+        }
+    }
+    spans.into_iter()
+}
+
+/// The template's whole-file gate, if it has one.
+pub fn find(src: &str) -> Option<Gate<'_>> {
+    let pieces = pieces(src)?;
+    // Names the prelude binds that an expression cannot see without
+    // running the template: imported modules and macros.
+    let mut hidden: Vec<&str> = Vec::new();
+    let mut sets = Vec::new();
+    let mut imports = Vec::new();
+    let mut it = pieces.iter();
+    let cond = loop {
+        match it.next()? {
+            Piece::Text(t) if t.trim().is_empty() => {}
+            Piece::Comment => {}
+            Piece::Var => return None,
+            Piece::Text(_) => return None,
+            Piece::Tag(tag) => match keyword(tag) {
+                ("import", rest) => {
+                    let (target, alias) = rest.rsplit_once(" as ")?;
+                    imports.push(literal(target)?);
+                    hidden.push(alias.trim());
+                }
+                ("from", rest) => {
+                    let (target, names) = rest.split_once(" import ")?;
+                    imports.push(literal(target)?);
+                    hidden.extend(identifiers(names).filter(|n| *n != "as"));
+                }
+                ("macro", rest) => {
+                    hidden.push(keyword(rest).0);
+                    // A macro's body is not run where it is defined.
+                    loop {
+                        match it.next()? {
+                            Piece::Tag(t) if keyword(t).0 == "endmacro" => break,
+                            Piece::Tag(t) if keyword(t).0 == "macro" => return None,
+                            _ => {}
+                        }
+                    }
+                }
+                ("set", rest) => {
+                    let (name, expr) = rest.split_once('=')?;
+                    let name = name.trim();
+                    if name.is_empty() || identifiers(name).ne(std::iter::once(name)) {
+                        // `set a, b = ...`, `set ns.attr = ...`, block sets.
+                        return None;
+                    }
+                    sets.push((name, expr.trim()));
+                }
+                ("if", cond) => break cond,
+                _ => return None,
+            },
+        }
+    };
+    // The matching `endif` must end the file, with no `else` on the gate.
+    let mut depth = 1;
+    for p in it.by_ref() {
+        if let Piece::Tag(t) = p {
+            match keyword(t).0 {
+                "if" => depth += 1,
+                "elif" | "else" if depth == 1 => return None,
+                "endif" => {
+                    depth -= 1;
+                    if depth == 0 {
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    if depth != 0 {
+        return None;
+    }
+    for p in it {
+        match p {
+            Piece::Comment => {}
+            Piece::Text(t) if t.trim().is_empty() => {}
+            _ => return None,
+        }
+    }
+    let uses_hidden = |e: &str| identifiers(e).any(|n| hidden.contains(&n));
+    if uses_hidden(cond) || sets.iter().any(|(_, e)| uses_hidden(e)) {
+        return None;
+    }
+    Some(Gate {
+        imports,
+        sets,
+        cond,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gate(src: &str) -> Option<(Vec<(&str, &str)>, &str)> {
+        find(src).map(|g| (g.sets, g.cond))
+    }
+
+    #[test]
+    fn imports_are_listed() {
+        let src = "{% import \"_a.tpl\" as a %}{% from '_b.tpl' import x, y as z %}{% if on %}1{% endif %}";
+        assert_eq!(find(src).unwrap().imports, vec!["_a.tpl", "_b.tpl"]);
+        // only literal names
+        assert_eq!(find("{% import name as a %}{% if on %}1{% endif %}"), None);
+    }
+
+    #[test]
+    fn a_plain_gate_is_found() {
+        let src = "{%- import \"_names.tpl\" as h -%}\n{#- a comment -#}\n{%- if Values.a.enabled -%}\nkind: X\nname: {{ h.name(ctx) }}\n{% endif -%}\n";
+        assert_eq!(gate(src), Some((vec![], "Values.a.enabled")));
+    }
+
+    #[test]
+    fn sets_and_macros_before_the_gate_are_kept_or_skipped() {
+        let src = "{%- set sa = Values.x.serviceAccount -%}\n{%- macro m(a) -%}{{ a }}{% if a %}{% endif %}{%- endmacro -%}\n{%- if Values.x.enabled and sa.create -%}\n{{ m(1) }}\n{%- endif -%}";
+        assert_eq!(
+            gate(src),
+            Some((
+                vec![("sa", "Values.x.serviceAccount")],
+                "Values.x.enabled and sa.create"
+            ))
+        );
+    }
+
+    #[test]
+    fn nested_ifs_inside_the_gate_are_fine() {
+        let src = "{% if a %}{% if b %}x{% else %}y{% endif %}{% endif %}\n";
+        assert_eq!(gate(src), Some((vec![], "a")));
+    }
+
+    #[test]
+    fn strings_may_hold_closing_marks() {
+        let src = "{% set s = \"%} {{ \\\" \" %}{% if s == '%}' %}{{ \"}}\" }}{% endif %}";
+        assert_eq!(
+            gate(src),
+            Some((vec![("s", "\"%} {{ \\\" \"")], "s == '%}'"))
+        );
+    }
+
+    #[test]
+    fn shapes_without_a_whole_file_gate() {
+        for src in [
+            // output before or after the gate
+            "kind: X\n{% if a %}y{% endif %}",
+            "{% if a %}y{% endif %}\nkind: X",
+            "{{ x }}{% if a %}y{% endif %}",
+            // else / elif on the gate itself
+            "{% if a %}y{% else %}z{% endif %}",
+            "{% if a %}y{% elif b %}z{% endif %}",
+            // two gates, or none
+            "{% if a %}y{% endif %}{% if b %}z{% endif %}",
+            "kind: X\n",
+            // the gate or a set needs an import or a macro
+            "{% import 'h' as h %}{% if h.on(ctx) %}y{% endif %}",
+            "{% from 'h' import on %}{% if on %}y{% endif %}",
+            "{% macro on() %}1{% endmacro %}{% if on() %}y{% endif %}",
+            "{% import 'h' as h %}{% set x = h.v %}{% if x %}y{% endif %}",
+            // statements it does not model
+            "{% set ns.a = 1 %}{% if a %}y{% endif %}",
+            "{% set a, b = 1, 2 %}{% if a %}y{% endif %}",
+            "{% for i in x %}{% endfor %}{% if a %}y{% endif %}",
+            "{% if a %}{% raw %}{% endif %}{% endraw %}{% endif %}",
+            // unterminated
+            "{% if a %}y",
+            "{% if a %}y{% endif",
+            "{# never closed",
+        ] {
+            assert_eq!(find(src), None, "{src}");
+        }
+    }
+
+    #[test]
+    fn lone_braces_are_text() {
+        assert_eq!(gate("{% if a %}{ x }{% endif %} \n"), Some((vec![], "a")));
+        assert_eq!(find("{ x }{% if a %}y{% endif %}"), None);
+    }
+}
