@@ -78,7 +78,7 @@ pub fn read_tgz(data: &[u8], origin: &str) -> Result<Files> {
         entry
             .read_to_end(&mut buf)
             .map_err(|e| bad(origin, format!("reading {raw_path}: {e}")))?;
-        files.insert(rel.to_string(), buf);
+        files.insert(rel.to_string(), buf.into());
     }
     if files.is_empty() {
         return Err(bad(origin, "no chart files found in archive"));

@@ -82,27 +82,51 @@ pub fn process_enabled(
     if declared.is_empty() {
         return Ok(());
     }
-    // Subcharts matched to their declarations (aliases copy and rename).
-    let mut kept: Vec<(Chart, Option<super::Dependency>)> = Vec::new();
-    for existing in &chart.dependencies {
-        if !declared.iter().any(|d| d.name == existing.name()) {
-            kept.push((existing.clone(), None));
+    // Subcharts matched to their declarations (aliases copy and rename):
+    // undeclared ones first, then one per declaration. A chart is copied
+    // only when a second declaration (another alias) names it.
+    let existing = std::mem::take(&mut chart.dependencies);
+    let mut picks: Vec<(usize, Option<super::Dependency>)> = (0..existing.len())
+        .filter(|&i| !declared.iter().any(|d| d.name == existing[i].name()))
+        .map(|i| (i, None))
+        .collect();
+    for d in &declared {
+        if let Some(i) = existing.iter().position(|c| c.name() == d.name) {
+            picks.push((i, Some(d.clone())));
         }
     }
-    for d in &declared {
-        if let Some(c) = chart.dependencies.iter().find(|c| c.name() == d.name) {
-            let mut c = c.clone();
+    let mut uses = vec![0usize; existing.len()];
+    for (i, _) in &picks {
+        uses[*i] += 1;
+    }
+    let mut slots: Vec<Option<Chart>> = existing.into_iter().map(Some).collect();
+    let mut decls = Vec::with_capacity(picks.len());
+    for (i, decl) in picks {
+        uses[i] -= 1;
+        let mut c = if uses[i] == 0 {
+            slots[i]
+                .take()
+                .expect("each chart is moved on its last use")
+        } else {
+            slots[i]
+                .clone()
+                .expect("a chart is copied before its last use")
+        };
+        if let Some(d) = &decl {
             if !d.alias.is_empty() {
                 c.set_name(&d.alias);
             }
-            kept.push((c, Some(d.clone())));
         }
+        chart.dependencies.push(c);
+        decls.push(decl);
     }
-    chart.dependencies = kept.iter().map(|(c, _)| c.clone()).collect();
     let cvals = coalesce(chart, parent_vals.clone(), "", false, warn)?;
     let tags = cvals.get("tags").and_then(Value::as_map);
     let mut enabled_deps = Vec::new();
-    for (c, decl) in kept {
+    for (c, decl) in std::mem::take(&mut chart.dependencies)
+        .into_iter()
+        .zip(decls)
+    {
         let mut enabled = true;
         if let Some(d) = &decl {
             // tags

@@ -8,9 +8,11 @@ pub mod ignore;
 use crate::error::{Error, Kind, Result};
 use crate::values::{yaml, Map, Value};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
-/// A chart's files, by chart-relative path with `/` separators.
-pub type Files = BTreeMap<String, Vec<u8>>;
+/// A chart's files, by chart-relative path with `/` separators. Shared, not
+/// copied, by `.Files` in every render.
+pub type Files = BTreeMap<String, Arc<[u8]>>;
 
 #[derive(Debug, Clone, Default)]
 pub struct Dependency {
@@ -33,8 +35,8 @@ pub struct Chart {
     pub values: Map,
     pub values_text: String,
     pub schema: Option<String>,
-    /// `templates/...` files, sorted by path.
-    pub templates: Vec<(String, String)>,
+    /// `templates/...` files, sorted by path (shared with the render's loader).
+    pub templates: Vec<(String, Arc<str>)>,
     /// `crds/...` files.
     pub crds: Vec<(String, String)>,
     /// Every file of the chart except subcharts (for `.Files`).
@@ -194,7 +196,7 @@ impl Chart {
                 continue;
             }
             if path.starts_with("templates/") {
-                templates.push((path.clone(), text(&data, origin, &path)?));
+                templates.push((path.clone(), Arc::from(text(&data, origin, &path)?)));
             } else if path.starts_with("crds/") {
                 crds.push((path.clone(), text(&data, origin, &path)?));
             }
@@ -302,7 +304,7 @@ pub fn load_dir(dir: &std::path::Path) -> Result<Chart> {
                 *budget -= meta.len();
                 let data = std::fs::read(e.path())
                     .map_err(|err| Error::io(&e.path().display().to_string(), &err))?;
-                files.insert(r, data);
+                files.insert(r, data.into());
             }
         }
         Ok(())
@@ -320,7 +322,7 @@ pub fn load_dir(dir: &std::path::Path) -> Result<Chart> {
 pub fn embedded() -> Result<Chart> {
     let files: Files = crate::embedded::FILES
         .iter()
-        .map(|(p, d)| (p.to_string(), d.to_vec()))
+        .map(|(p, d)| (p.to_string(), Arc::from(*d)))
         .collect();
     let mut chart = Chart::from_files(files, "tracecat (embedded)")?;
     fn checked(c: &mut Chart) {

@@ -60,14 +60,14 @@ fn entries<'a>(chart: &'a Chart, prefix: &str, out: &mut Vec<(String, Cow<'a, [u
         _ if p.starts_with("templates/") => 3,
         _ => 4,
     };
-    let mut files: Vec<(&String, &Vec<u8>)> = chart
+    let mut files: Vec<(&String, &std::sync::Arc<[u8]>)> = chart
         .files
         .iter()
         .filter(|(p, _)| p.as_str() != "Chart.yaml")
         .collect();
     files.sort_by(|a, b| (rank(a.0), a.0).cmp(&(rank(b.0), b.0)));
     for (p, d) in files {
-        out.push((format!("{prefix}/{p}"), Cow::Borrowed(d.as_slice())));
+        out.push((format!("{prefix}/{p}"), Cow::Borrowed(&d[..])));
     }
     let mut subs: Vec<&Chart> = chart.dependencies.iter().collect();
     subs.sort_by_key(|c| c.name());

@@ -140,7 +140,7 @@ impl Object for ApiVersions {
 
 /// `.Files`: the chart's non-template files, read-only.
 #[derive(Debug)]
-pub struct FilesObj(pub BTreeMap<String, Arc<Vec<u8>>>);
+pub struct FilesObj(pub BTreeMap<String, Arc<[u8]>>);
 
 impl FilesObj {
     pub fn from_chart(files: &ChartFiles) -> FilesObj {
@@ -152,7 +152,7 @@ impl FilesObj {
                         && p.as_str() != "Chart.yaml"
                         && p.as_str() != "values.yaml"
                 })
-                .map(|(p, d)| (p.clone(), Arc::new(d.clone())))
+                .map(|(p, d)| (p.clone(), d.clone()))
                 .collect(),
         )
     }
@@ -191,10 +191,7 @@ impl Object for FilesObj {
         match name {
             "Get" | "get" => Ok(JValue::from(self.get(&arg(0)))),
             "GetBytes" | "getBytes" => Ok(JValue::from_bytes(
-                self.0
-                    .get(&arg(0))
-                    .map(|d| d.as_ref().clone())
-                    .unwrap_or_default(),
+                self.0.get(&arg(0)).map(|d| d.to_vec()).unwrap_or_default(),
             )),
             "Glob" | "glob" => {
                 let pat = arg(0);
@@ -235,9 +232,7 @@ impl Object for FilesObj {
                     .map(|(p, d)| {
                         (
                             basename(p),
-                            Value::String(
-                                base64::engine::general_purpose::STANDARD.encode(d.as_slice()),
-                            ),
+                            Value::String(base64::engine::general_purpose::STANDARD.encode(&d[..])),
                         )
                     })
                     .collect();

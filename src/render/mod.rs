@@ -134,7 +134,7 @@ fn collect(
     chart: &Chart,
     prefix: &str,
     names: &mut Vec<Entry>,
-    sources: &mut std::collections::HashMap<String, String>,
+    sources: &mut std::collections::HashMap<String, Arc<str>>,
 ) {
     let chart_path = if prefix.is_empty() {
         chart.name()
@@ -333,7 +333,7 @@ fn render_jobs<T: Send>(
     // compiling overlaps with rendering instead of preceding it.
     let sources = Arc::new(sources);
     let loader_sources = sources.clone();
-    shared.set_loader(move |name| Ok(loader_sources.get(name).cloned()));
+    shared.set_loader(move |name| Ok(loader_sources.get(name).map(|s| s.to_string())));
     let dots = build_dots(chart, values, opts);
     let mut jobs = Vec::new();
     let mut compile_only = Vec::new();
@@ -399,7 +399,7 @@ fn render_jobs<T: Send>(
         }
     }
     let run = || {
-        let env = shared.clone();
+        let mut env = shared.clone();
         let mut done = Done {
             results: Vec::new(),
             compiled: partials.clone(),
@@ -462,6 +462,10 @@ fn render_jobs<T: Send>(
                     })?;
                     Ok(finish(&job.name, content))
                 });
+            // Each template renders once: its compiled form goes as soon as
+            // it is done, so the heap holds the partials and one template
+            // per thread, not the whole chart's.
+            env.remove_template(&job.name);
             if rendered.is_err() {
                 failed.store(true, Ordering::Relaxed);
             }
@@ -530,10 +534,10 @@ mod tests {
         let mut files = crate::chart::Files::new();
         files.insert(
             "Chart.yaml".into(),
-            b"apiVersion: v2\nname: c\nversion: 0.1.0\n".to_vec(),
+            b"apiVersion: v2\nname: c\nversion: 0.1.0\n"[..].into(),
         );
         for (name, body) in templates {
-            files.insert(format!("templates/{name}"), body.as_bytes().to_vec());
+            files.insert(format!("templates/{name}"), body.as_bytes().into());
         }
         Chart::from_files(files, "test").unwrap()
     }
