@@ -4,15 +4,16 @@
 pub mod archive;
 pub mod dependencies;
 pub mod ignore;
+pub mod text;
 
 use crate::error::{Error, Kind, Result};
 use crate::values::{yaml, Map, Value};
 use std::collections::BTreeMap;
-use std::sync::Arc;
+pub use text::Text;
 
-/// A chart's files, by chart-relative path with `/` separators. Shared, not
-/// copied, by `.Files` in every render.
-pub type Files = BTreeMap<String, Arc<[u8]>>;
+/// A chart's files, by chart-relative path with `/` separators. Cloning a
+/// file's contents shares them (see [`Text`]).
+pub type Files = BTreeMap<String, bytes::Bytes>;
 
 #[derive(Debug, Clone, Default)]
 pub struct Dependency {
@@ -31,12 +32,12 @@ pub struct Dependency {
 pub struct Chart {
     /// Chart.yaml as parsed.
     pub metadata: Map,
-    pub chart_yaml_text: String,
+    pub chart_yaml_text: Text,
     pub values: Map,
-    pub values_text: String,
-    pub schema: Option<String>,
+    pub values_text: Text,
+    pub schema: Option<Text>,
     /// `templates/...` files, sorted by path (shared with the render's loader).
-    pub templates: Vec<(String, Arc<str>)>,
+    pub templates: Vec<(String, Text)>,
     /// `crds/...` files.
     pub crds: Vec<(String, String)>,
     /// Every file of the chart except subcharts (for `.Files`).
@@ -163,7 +164,7 @@ impl Chart {
         }
         let values_text = match files.get("values.yaml") {
             Some(b) => text(b, origin, "values.yaml")?,
-            None => String::new(),
+            None => Text::default(),
         };
         let values = yaml::parse_values(&values_text, None).map_err(|e| {
             Error::new(Kind::Parse, format!("{origin}/values.yaml: {}", e.message))
@@ -196,9 +197,9 @@ impl Chart {
                 continue;
             }
             if path.starts_with("templates/") {
-                templates.push((path.clone(), Arc::from(text(&data, origin, &path)?)));
+                templates.push((path.clone(), text(&data, origin, &path)?));
             } else if path.starts_with("crds/") {
-                crds.push((path.clone(), text(&data, origin, &path)?));
+                crds.push((path.clone(), text(&data, origin, &path)?.to_string()));
             }
             own.insert(path, data);
         }
@@ -260,8 +261,8 @@ fn ancestors(p: &str) -> impl Iterator<Item = &str> {
     p.match_indices('/').map(move |(i, _)| &p[..i])
 }
 
-fn text(b: &[u8], origin: &str, path: &str) -> Result<String> {
-    String::from_utf8(b.to_vec()).map_err(|_| {
+fn text(b: &bytes::Bytes, origin: &str, path: &str) -> Result<Text> {
+    Text::new(b.clone()).ok_or_else(|| {
         Error::new(Kind::Parse, format!("{origin}/{path}: not valid UTF-8"))
             .with_file(format!("{origin}/{path}"))
     })
@@ -322,7 +323,7 @@ pub fn load_dir(dir: &std::path::Path) -> Result<Chart> {
 pub fn embedded() -> Result<Chart> {
     let files: Files = crate::embedded::FILES
         .iter()
-        .map(|(p, d)| (p.to_string(), Arc::from(*d)))
+        .map(|(p, d)| (p.to_string(), bytes::Bytes::from_static(d)))
         .collect();
     let mut chart = Chart::from_files(files, "tracecat (embedded)")?;
     fn checked(c: &mut Chart) {

@@ -60,7 +60,7 @@ fn entries<'a>(chart: &'a Chart, prefix: &str, out: &mut Vec<(String, Cow<'a, [u
         _ if p.starts_with("templates/") => 3,
         _ => 4,
     };
-    let mut files: Vec<(&String, &std::sync::Arc<[u8]>)> = chart
+    let mut files: Vec<(&String, &bytes::Bytes)> = chart
         .files
         .iter()
         .filter(|(p, _)| p.as_str() != "Chart.yaml")

@@ -140,7 +140,7 @@ impl Object for ApiVersions {
 
 /// `.Files`: the chart's non-template files, read-only.
 #[derive(Debug)]
-pub struct FilesObj(pub BTreeMap<String, Arc<[u8]>>);
+pub struct FilesObj(pub BTreeMap<String, bytes::Bytes>);
 
 impl FilesObj {
     pub fn from_chart(files: &ChartFiles) -> FilesObj {

@@ -134,7 +134,7 @@ fn collect(
     chart: &Chart,
     prefix: &str,
     names: &mut Vec<Entry>,
-    sources: &mut std::collections::HashMap<String, Arc<str>>,
+    sources: &mut std::collections::HashMap<String, crate::chart::Text>,
 ) {
     let chart_path = if prefix.is_empty() {
         chart.name()
@@ -534,10 +534,13 @@ mod tests {
         let mut files = crate::chart::Files::new();
         files.insert(
             "Chart.yaml".into(),
-            b"apiVersion: v2\nname: c\nversion: 0.1.0\n"[..].into(),
+            bytes::Bytes::from_static(b"apiVersion: v2\nname: c\nversion: 0.1.0\n"),
         );
         for (name, body) in templates {
-            files.insert(format!("templates/{name}"), body.as_bytes().into());
+            files.insert(
+                format!("templates/{name}"),
+                bytes::Bytes::copy_from_slice(body.as_bytes()),
+            );
         }
         Chart::from_files(files, "test").unwrap()
     }
