@@ -292,6 +292,32 @@ fn hostile_templates() {
         &[("x.yaml", "{{ \"ab\" * 10000000000 }}")],
     );
     refused(&bounded(&["template", &c], &[]), "too large");
+    // A whole-file `if` whose condition holds `}}`: the engine's expression
+    // lexer panics on it, the template's reports a syntax error (found by
+    // the template_gate fuzz target).
+    let c = chart(
+        &t.path().join("gate"),
+        &[(
+            "x.yaml",
+            "{%- if Values.x }} b -%}\nkind: A\n{% endif -%}\n",
+        )],
+    );
+    refused(&bounded(&["template", &c], &[]), "parse error");
+    // Templates the engine panics on instead of refusing (minijinja 2.24,
+    // found by the same target): an error naming the template, on either
+    // thread, for a partial too.
+    for (name, body) in [
+        ("x.yaml", "{%- import \"_h.tpl\" as - h %}\nkind: A\n"),
+        ("_h.tpl", "{%- import \"_g.tpl\" as - h %}"),
+    ] {
+        let c = chart(
+            &t.path().join(format!("engine-{name}")),
+            &[(name, body), ("_g.tpl", ""), ("y.yaml", "kind: B\n")],
+        );
+        let o = bounded(&["template", &c], &[("TRACECAT_CHART_THREADS", "2")]);
+        refused(&o, &format!("evil/templates/{name}"));
+        refused(&o, "the template engine failed");
+    }
 }
 
 /// One raw tar entry: name, type flag, link target, body.

@@ -14,6 +14,9 @@
 //! rendered as usual. A gate that fails to evaluate is also rendered as
 //! usual, so errors are reported exactly as before.
 
+use minijinja::{Environment, Value};
+use std::collections::BTreeMap;
+
 /// What decides a gated template: `{% set NAME = EXPR %}` lines before the
 /// `if`, in order, then the condition. `imports` names the templates the
 /// prelude imports: a gate is only trusted when they exist, as skipping the
@@ -23,6 +26,32 @@ pub struct Gate<'s> {
     pub imports: Vec<&'s str>,
     pub sets: Vec<(&'s str, &'s str)>,
     pub cond: &'s str,
+}
+
+impl Gate<'_> {
+    /// True when the gate is false, so the template renders nothing. An
+    /// expression that fails means "render it", which reports the failure
+    /// as rendering always does. `ctx` is what the template would see.
+    pub fn is_off(&self, env: &Environment<'_>, ctx: &Value) -> bool {
+        let mut scope = BTreeMap::<String, Value>::new();
+        let eval = |expr: &str, scope: &BTreeMap<String, Value>| {
+            let ctx = if scope.is_empty() {
+                ctx.clone()
+            } else {
+                minijinja::value::merge_maps([Value::from(scope.clone()), ctx.clone()])
+            };
+            env.compile_expression_owned(expr.to_string())
+                .and_then(|e| e.eval(ctx))
+                .ok()
+        };
+        for (name, expr) in &self.sets {
+            match eval(expr, &scope) {
+                Some(v) => scope.insert(name.to_string(), v),
+                None => return false,
+            };
+        }
+        eval(self.cond, &scope).is_some_and(|v| !v.is_true())
+    }
 }
 
 /// The text of a string literal without escapes, alone in `s`.
@@ -229,8 +258,11 @@ pub fn find(src: &str) -> Option<Gate<'_>> {
             _ => return None,
         }
     }
-    let uses_hidden = |e: &str| identifiers(e).any(|n| hidden.contains(&n));
-    if uses_hidden(cond) || sets.iter().any(|(_, e)| uses_hidden(e)) {
+    // minijinja's standalone expression lexer ends at `}}` and then panics
+    // (2.24: "empty lexer stack"), where the template's block lexer would
+    // have reported a syntax error: such a gate is left to the template.
+    let unusable = |e: &str| e.contains("}}") || identifiers(e).any(|n| hidden.contains(&n));
+    if unusable(cond) || sets.iter().any(|(_, e)| unusable(e)) {
         return None;
     }
     Some(Gate {
@@ -307,6 +339,9 @@ mod tests {
             "{% from 'h' import on %}{% if on %}y{% endif %}",
             "{% macro on() %}1{% endmacro %}{% if on() %}y{% endif %}",
             "{% import 'h' as h %}{% set x = h.v %}{% if x %}y{% endif %}",
+            // what the expression lexer cannot take
+            "{% if a }} b %}y{% endif %}",
+            "{% set x = '}}' %}{% if x %}y{% endif %}",
             // statements it does not model
             "{% set ns.a = 1 %}{% if a %}y{% endif %}",
             "{% set a, b = 1, 2 %}{% if a %}y{% endif %}",

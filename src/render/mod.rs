@@ -157,28 +157,42 @@ fn collect(
     }
 }
 
-/// True when a template's gate is false, so it renders nothing. An
-/// expression that fails means "render it", which reports the failure as
-/// rendering always does.
-fn gated_off(env: &Environment<'static>, gate: &gate::Gate, dot: &JValue) -> bool {
-    let mut scope = std::collections::BTreeMap::<String, JValue>::new();
-    let eval = |expr: &str, scope: &std::collections::BTreeMap<String, JValue>| {
-        let ctx = if scope.is_empty() {
-            dot.clone()
-        } else {
-            minijinja::value::merge_maps([JValue::from(scope.clone()), dot.clone()])
-        };
-        env.compile_expression_owned(expr.to_string())
-            .and_then(|e| e.eval(ctx))
-            .ok()
-    };
-    for (name, expr) in &gate.sets {
-        match eval(expr, &scope) {
-            Some(v) => scope.insert(name.to_string(), v),
-            None => return false,
-        };
-    }
-    eval(gate.cond, &scope).is_some_and(|v| !v.is_true())
+thread_local! {
+    /// Set while [`engine_guard`] runs: a panic then becomes an error, and
+    /// the panic hook stays quiet about it.
+    static GUARDED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs template engine work, turning a panic inside the engine into an
+/// error. minijinja 2.24 panics on a few malformed templates instead of
+/// refusing them (`{% import "x" as - h %}` reaches an `unreachable!`);
+/// a chart must get a message naming the template, not a crash.
+fn engine_guard<T>(template: &str, work: impl FnOnce() -> Result<T>) -> Result<T> {
+    static QUIET_HOOK: std::sync::Once = std::sync::Once::new();
+    QUIET_HOOK.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !GUARDED.with(|g| g.get()) {
+                default(info);
+            }
+        }));
+    });
+    let was = GUARDED.with(|g| g.replace(true));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work));
+    GUARDED.with(|g| g.set(was));
+    result.unwrap_or_else(|payload| {
+        let why = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown failure".into());
+        Err(Error::new(
+            Kind::Render,
+            format!("parse error at ({template}): the template engine failed on this template ({why})"),
+        )
+        .with_file(template.to_string())
+        .with_hint("the template is malformed in a way the engine does not report; check its tags (an engine bug: please report it)"))
+    })
 }
 
 /// Turns an engine error into the tool's error. The message names the
@@ -394,7 +408,7 @@ fn render_jobs<T: Send>(
     let mut partials = Vec::new();
     for name in &compile_only {
         let base = name.rsplit('/').next().unwrap_or(name);
-        if base.starts_with('_') && shared.get_template(name).is_ok() {
+        if base.starts_with('_') && engine_guard(name, || Ok(shared.get_template(name).is_ok()))? {
             partials.push(name.clone());
         }
     }
@@ -413,8 +427,13 @@ fn render_jobs<T: Send>(
             if i >= jobs.len() {
                 // Compiled for its syntax errors only; the sweep below reports them.
                 let name = &compile_only[i - jobs.len()];
-                if env.get_template(name).is_ok() {
-                    done.compiled.push(name.clone());
+                match engine_guard(name, || Ok(env.get_template(name).is_ok())) {
+                    Ok(true) => done.compiled.push(name.clone()),
+                    Ok(false) => {}
+                    Err(e) => {
+                        failed.store(true, Ordering::Relaxed);
+                        done.results.push((i, Err(e)));
+                    }
                 }
                 continue;
             }
@@ -422,46 +441,55 @@ fn render_jobs<T: Send>(
             CURRENT_JOB.with(|j| j.set(i));
             let dot =
                 JValue::from_dyn_object(Arc::new(job.dot.with_template(&job.name, &job.base_path)));
-            if job.gate.as_ref().is_some_and(|g| gated_off(&env, g, &dot)) {
-                // Renders nothing: Helm drops files that are only whitespace.
-                done.gated_off.push(job.name.clone());
-                done.results.push((i, Ok(finish(&job.name, String::new()))));
-                continue;
-            }
-            let mut out = Bounded {
-                buf: Vec::new(),
-                total: &total,
-                limit,
-            };
-            let rendered = env
-                .get_template(&job.name)
-                .and_then(|t| {
-                    done.compiled.push(job.name.clone());
-                    t.render_captured_to(dot, &mut out).map(|_| ())
-                })
-                .map_err(|e| {
-                    if total.load(Ordering::Relaxed) > limit {
-                        Error::new(
-                            Kind::Render,
-                            format!(
-                                "rendered output exceeds {limit} bytes (stopped in {})",
-                                job.name
-                            ),
-                        )
-                        .with_hint("raise TRACECAT_CHART_MAX_OUTPUT_BYTES if this is intended")
-                    } else {
-                        template_error(&e, &job.name)
-                    }
-                })
-                .and_then(|()| {
-                    let content = String::from_utf8(out.buf).map_err(|_| {
-                        Error::new(
-                            Kind::Render,
-                            format!("{} rendered bytes that are not UTF-8", job.name),
-                        )
+            let mut compiled = false;
+            let outcome = engine_guard(&job.name, || {
+                if job.gate.as_ref().is_some_and(|g| g.is_off(&env, &dot)) {
+                    return Ok(None);
+                }
+                let mut out = Bounded {
+                    buf: Vec::new(),
+                    total: &total,
+                    limit,
+                };
+                env.get_template(&job.name)
+                    .and_then(|t| {
+                        compiled = true;
+                        t.render_captured_to(dot, &mut out).map(|_| ())
+                    })
+                    .map_err(|e| {
+                        if total.load(Ordering::Relaxed) > limit {
+                            Error::new(
+                                Kind::Render,
+                                format!(
+                                    "rendered output exceeds {limit} bytes (stopped in {})",
+                                    job.name
+                                ),
+                            )
+                            .with_hint("raise TRACECAT_CHART_MAX_OUTPUT_BYTES if this is intended")
+                        } else {
+                            template_error(&e, &job.name)
+                        }
                     })?;
-                    Ok(finish(&job.name, content))
-                });
+                String::from_utf8(out.buf).map(Some).map_err(|_| {
+                    Error::new(
+                        Kind::Render,
+                        format!("{} rendered bytes that are not UTF-8", job.name),
+                    )
+                })
+            });
+            if compiled {
+                done.compiled.push(job.name.clone());
+            }
+            let rendered = match outcome {
+                // Gated off, it renders nothing: Helm drops files that are
+                // only whitespace.
+                Ok(None) => {
+                    done.gated_off.push(job.name.clone());
+                    Ok(finish(&job.name, String::new()))
+                }
+                Ok(Some(content)) => Ok(finish(&job.name, content)),
+                Err(e) => Err(e),
+            };
             // Each template renders once: its compiled form goes as soon as
             // it is done, so the heap holds the partials and one template
             // per thread, not the whole chart's.
@@ -504,7 +532,7 @@ fn render_jobs<T: Send>(
         if compiled.contains(name) || (*checked && gated_off.contains(name)) {
             continue;
         }
-        if let Err(e) = shared.get_template(name) {
+        if let Err(e) = engine_guard(name, || Ok(shared.get_template(name).map(|_| ())))? {
             return Err(template_error(&e, name));
         }
     }
