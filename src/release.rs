@@ -5,6 +5,7 @@ use crate::chart::{self, dependencies, Chart};
 use crate::error::{Error, Kind, Result};
 use crate::render::{self, output, RenderOptions};
 use crate::values::{self, merge::Warnings, schema, Map, Origins, Sources, Value};
+use std::collections::HashMap;
 
 #[derive(Debug, Clone, Default)]
 pub struct Request {
@@ -63,6 +64,44 @@ pub struct Loaded {
     pub warnings: Vec<String>,
     /// Where each user-set values path came from (file and line).
     pub origins: Origins,
+    /// The charts' schemas, being parsed beside the values.
+    pub schemas: Schemas,
+}
+
+/// Every chart's `values.schema.json`, parsed on another thread while the
+/// values are computed: parsing a schema costs more than checking valid
+/// values against it, and the second core is otherwise idle then. Keyed by
+/// the text's address, which copies of a chart (aliases) share.
+pub struct Schemas(Option<std::thread::JoinHandle<HashMap<usize, schema::Parsed>>>);
+
+impl Schemas {
+    /// Nothing prepared: each schema is parsed when it is checked.
+    pub fn none() -> Schemas {
+        Schemas(None)
+    }
+
+    fn start(chart: &Chart) -> Schemas {
+        fn texts(c: &Chart, out: &mut Vec<chart::Text>) {
+            out.extend(c.schema.clone());
+            c.dependencies.iter().for_each(|d| texts(d, out));
+        }
+        let mut all = Vec::new();
+        texts(chart, &mut all);
+        if all.is_empty() {
+            return Schemas::none();
+        }
+        let parse = move || {
+            all.iter()
+                .map(|t| (t.as_ptr() as usize, schema::parse(t)))
+                .collect()
+        };
+        // Without a thread, each schema is simply parsed when checked.
+        Schemas(std::thread::Builder::new().spawn(parse).ok())
+    }
+
+    fn finish(self) -> HashMap<usize, schema::Parsed> {
+        self.0.and_then(|h| h.join().ok()).unwrap_or_default()
+    }
 }
 
 /// The chart and the user's values, before rendering.
@@ -70,6 +109,11 @@ pub fn load_values(req: &Request) -> Result<Loaded> {
     let (mut chart, pull_report) =
         chart::load_any(req.chart.as_deref(), req.version.as_deref(), &req.registry)?;
     chart.check_dependencies()?;
+    let schemas = if req.skip_schema_validation {
+        Schemas::none()
+    } else {
+        Schemas::start(&chart)
+    };
     let mut origins = Origins::new();
     let user = values::user_values_with_origins(&req.values, &mut origins)?;
     let mut warn = Warnings(pull_report);
@@ -79,6 +123,7 @@ pub fn load_values(req: &Request) -> Result<Loaded> {
         values,
         warnings: warn.0,
         origins,
+        schemas,
     })
 }
 
@@ -86,11 +131,15 @@ fn violations_in(
     chart: &Chart,
     vals: &Map,
     prefix: &str,
+    parsed: &HashMap<usize, schema::Parsed>,
     out: &mut Vec<(String, schema::Violation)>,
 ) -> Result<()> {
     if let Some(s) = &chart.schema {
-        let violations = schema::validate(s, vals)
-            .map_err(|e| Error::new(Kind::Parse, format!("{}: {e}", chart.name())))?;
+        let violations = match parsed.get(&(s.as_ptr() as usize)) {
+            Some(p) => schema::validate_parsed(p, vals),
+            None => schema::validate(s, vals),
+        }
+        .map_err(|e| Error::new(Kind::Parse, format!("{}: {e}", chart.name())))?;
         for mut v in violations {
             v.path = match (prefix.is_empty(), v.path.is_empty()) {
                 (true, _) => v.path,
@@ -111,23 +160,33 @@ fn violations_in(
         } else {
             format!("{prefix}.{}", d.name())
         };
-        violations_in(d, sv, &p, out)?;
+        violations_in(d, sv, &p, parsed, out)?;
     }
     Ok(())
 }
 
 /// Every chart's `values.schema.json` violations, as (chart name,
-/// violation with the full values path).
-pub fn schema_violations(chart: &Chart, vals: &Map) -> Result<Vec<(String, schema::Violation)>> {
+/// violation with the full values path), with schemas parsed ahead (see
+/// [`Schemas`]; [`Schemas::none`] parses each when it is checked).
+pub fn schema_violations(
+    chart: &Chart,
+    vals: &Map,
+    schemas: Schemas,
+) -> Result<Vec<(String, schema::Violation)>> {
     let mut out = Vec::new();
-    violations_in(chart, vals, "", &mut out)?;
+    violations_in(chart, vals, "", &schemas.finish(), &mut out)?;
     Ok(out)
 }
 
 /// Checks values against every chart's `values.schema.json`; the error
 /// lists every violation, with the file and line that set it where known.
-pub fn validate_schema(chart: &Chart, vals: &Map, origins: &Origins) -> Result<()> {
-    let out = schema_violations(chart, vals)?;
+pub fn validate_schema(
+    chart: &Chart,
+    vals: &Map,
+    origins: &Origins,
+    schemas: Schemas,
+) -> Result<()> {
+    let out = schema_violations(chart, vals, schemas)?;
     if out.is_empty() {
         return Ok(());
     }
@@ -212,6 +271,7 @@ pub fn render_loaded(req: &Request, loaded: Loaded) -> Result<Release> {
         values: mut vals,
         mut warnings,
         origins,
+        schemas,
     } = loaded;
     if req.expand_env {
         expand_env(&mut vals, &|name| std::env::var(name).ok())?;
@@ -234,8 +294,9 @@ pub fn render_loaded(req: &Request, loaded: Loaded) -> Result<Release> {
     // Helm validates before rendering, so a render of invalid values is
     // thrown away.
     let (checked, rendered) = std::thread::scope(|s| {
+        let (c, v, o) = (&chart, &vals, &origins);
         let check = (!req.skip_schema_validation)
-            .then(|| s.spawn(|| validate_schema(&chart, &vals, &origins)));
+            .then(|| s.spawn(move || validate_schema(c, v, o, schemas)));
         let rendered = render::render_parsed(&chart, &vals, &req.render);
         let checked = match check.map(|h| h.join()) {
             None | Some(Ok(Ok(()))) => Ok(()),

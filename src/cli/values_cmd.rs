@@ -46,7 +46,12 @@ pub fn run(a: ValuesArgs) -> Result<i32> {
         eprintln!("{w}");
     }
     if !req.skip_schema_validation {
-        validate_schema(&loaded.chart, &loaded.values, &loaded.origins)?;
+        validate_schema(
+            &loaded.chart,
+            &loaded.values,
+            &loaded.origins,
+            loaded.schemas,
+        )?;
     }
     let v = Value::Map(loaded.values);
     let text = match a.output {

@@ -304,8 +304,9 @@ pub fn lint(req: &Request, opts: &Options) -> Result<Vec<Finding>> {
             kube::MAX_MINOR
         )));
     }
-    let loaded = release::load_values(req)?;
-    for (_, v) in release::schema_violations(&loaded.chart, &loaded.values)? {
+    let mut loaded = release::load_values(req)?;
+    let schemas = std::mem::replace(&mut loaded.schemas, release::Schemas::none());
+    for (_, v) in release::schema_violations(&loaded.chart, &loaded.values, schemas)? {
         let (file, line) = match loaded.origins.get(&v.path) {
             Some((f, l, _)) => (Some(f.clone()), Some(*l)),
             None => (None, None),

@@ -104,11 +104,25 @@ fn properties_at<'s>(schema: &'s serde_json::Value, schema_path: &str) -> Vec<&'
 /// Validates values against a schema document. Errors in the schema itself
 /// come back as Err.
 pub fn validate(schema_text: &str, values: &Map) -> Result<Vec<Violation>, String> {
-    let schema = parse_schema(schema_text)?;
-    if super::schema_fast::surely_valid(&schema, values) {
+    validate_parsed(&parse(schema_text), values)
+}
+
+/// A schema document as parsed (or why it is not JSON), ready for
+/// [`validate_parsed`]: parsing costs more than checking valid values, so a
+/// render parses while it computes the values.
+pub type Parsed = Result<serde_json::Value, String>;
+
+pub fn parse(schema_text: &str) -> Parsed {
+    parse_schema(schema_text)
+}
+
+/// [`validate`] with the schema already parsed.
+pub fn validate_parsed(schema: &Parsed, values: &Map) -> Result<Vec<Violation>, String> {
+    let schema = schema.as_ref().map_err(Clone::clone)?;
+    if super::schema_fast::surely_valid(schema, values) {
         return Ok(Vec::new());
     }
-    violations(&schema, values)
+    violations(schema, values)
 }
 
 /// [`validate`] without the fast path: always the full validator.
