@@ -123,19 +123,23 @@ fn pieces(src: &str) -> Option<Vec<Piece<'_>>> {
     Some(out)
 }
 
+/// Past the string literal opening at `b[i]` (with backslash escapes).
+fn skip_quoted(b: &[u8], mut i: usize) -> usize {
+    let q = b[i];
+    i += 1;
+    while i < b.len() && b[i] != q {
+        i += if b[i] == b'\\' { 2 } else { 1 };
+    }
+    i + 1
+}
+
 /// Where the tag opened before `from` closes (`%}` or `}}`), skipping
 /// quoted strings, whose text may hold the closing pair.
 fn tag_end(b: &[u8], from: usize, close: u8) -> Option<usize> {
     let mut i = from;
     while i + 1 < b.len() {
         match b[i] {
-            q @ (b'"' | b'\'') => {
-                i += 1;
-                while i < b.len() && b[i] != q {
-                    i += if b[i] == b'\\' { 2 } else { 1 };
-                }
-                i += 1;
-            }
+            b'"' | b'\'' => i = skip_quoted(b, i),
             c if c == close && b[i + 1] == b'}' => return Some(i),
             _ => i += 1,
         }
@@ -160,13 +164,7 @@ fn identifiers(expr: &str) -> impl Iterator<Item = &str> {
     let mut i = 0;
     while i < b.len() {
         match b[i] {
-            q @ (b'"' | b'\'') => {
-                i += 1;
-                while i < b.len() && b[i] != q {
-                    i += if b[i] == b'\\' { 2 } else { 1 };
-                }
-                i += 1;
-            }
+            b'"' | b'\'' => i = skip_quoted(b, i),
             c if c.is_ascii_alphabetic() || c == b'_' => {
                 let s = i;
                 while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
