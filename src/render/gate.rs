@@ -195,9 +195,10 @@ pub fn find(src: &str) -> Option<Gate<'_>> {
             Piece::Text(_) => return None,
             Piece::Tag(tag) => match keyword(tag) {
                 ("import", rest) => {
-                    let (target, alias) = rest.rsplit_once(" as ")?;
+                    // `import "x" as h`, maybe followed by `with context`.
+                    let (target, alias) = rest.split_once(" as ")?;
                     imports.push(literal(target)?);
-                    hidden.push(alias.trim());
+                    hidden.extend(identifiers(alias));
                 }
                 ("from", rest) => {
                     let (target, names) = rest.split_once(" import ")?;
@@ -334,6 +335,8 @@ mod tests {
             "kind: X\n",
             // the gate or a set needs an import or a macro
             "{% import 'h' as h %}{% if h.on(ctx) %}y{% endif %}",
+            "{% import 'h' as h with context %}{% if h.on %}y{% endif %}",
+            "{% import 'h' as  h  without context %}{% if h %}y{% endif %}",
             "{% from 'h' import on %}{% if on %}y{% endif %}",
             "{% macro on() %}1{% endmacro %}{% if on() %}y{% endif %}",
             "{% import 'h' as h %}{% set x = h.v %}{% if x %}y{% endif %}",
