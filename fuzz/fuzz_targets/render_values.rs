@@ -21,6 +21,7 @@ fuzz_target!(|data: &[u8]| {
         values: vals,
         warnings: warn.0,
         origins: Origins::new(),
+        schemas: release::Schemas::none(),
     };
     let _ = release::render_loaded(&req, loaded);
 });
