@@ -61,6 +61,10 @@ fn read_source(path: &str) -> Result<String> {
         let f = std::fs::File::open(path).map_err(|e| {
             Error::io(path, &e).with_hint("check the path given to -f/--values or --set-file")
         })?;
+        // `take` hides the file's size from read_to_end, which would then
+        // read 32 bytes, 32, 64, ...: size the buffer from the metadata.
+        let size = f.metadata().map(|m| m.len()).unwrap_or(0);
+        buf.reserve(size.min(limit) as usize + 1);
         f.take(limit + 1)
             .read_to_end(&mut buf)
             .map_err(|e| Error::io(path, &e))?;
