@@ -85,40 +85,38 @@ fn pieces(src: &str) -> Option<Vec<Piece<'_>>> {
             break;
         };
         let at = i + off;
-        let kind = b.get(at + 1).copied();
-        if !matches!(kind, Some(b'{' | b'%' | b'#')) {
-            // A lone `{` is text; keep scanning after it.
-            out.push(Piece::Text(&src[i..at + 1]));
-            i = at + 1;
-            continue;
-        }
+        let kind = match b.get(at + 1) {
+            Some(&k @ (b'{' | b'%' | b'#')) => k,
+            _ => {
+                // A lone `{` is text; keep scanning after it.
+                out.push(Piece::Text(&src[i..at + 1]));
+                i = at + 1;
+                continue;
+            }
+        };
         if at > i {
             out.push(Piece::Text(&src[i..at]));
         }
         let start = at + 2;
-        match kind {
-            Some(b'#') => {
-                let end = memchr::memmem::find(&b[start..], b"#}")?;
-                out.push(Piece::Comment);
-                i = start + end + 2;
-            }
-            Some(close) => {
-                let close = if close == b'{' { b'}' } else { b'%' };
-                let end = tag_end(b, start, close)?;
-                if close == b'%' {
-                    let inner = src[start..end].trim_start_matches(['-', '+']);
-                    let inner = inner.trim_end_matches(['-', '+']).trim();
-                    if inner == "raw" || inner.starts_with("raw ") {
-                        return None;
-                    }
-                    out.push(Piece::Tag(inner));
-                } else {
-                    out.push(Piece::Var);
-                }
-                i = end + 2;
-            }
-            None => unreachable!("kind was matched above"),
+        if kind == b'#' {
+            let end = memchr::memmem::find(&b[start..], b"#}")?;
+            out.push(Piece::Comment);
+            i = start + end + 2;
+            continue;
         }
+        let close = if kind == b'{' { b'}' } else { b'%' };
+        let end = tag_end(b, start, close)?;
+        if close == b'%' {
+            let inner = src[start..end].trim_start_matches(['-', '+']);
+            let inner = inner.trim_end_matches(['-', '+']).trim();
+            if inner == "raw" || inner.starts_with("raw ") {
+                return None;
+            }
+            out.push(Piece::Tag(inner));
+        } else {
+            out.push(Piece::Var);
+        }
+        i = end + 2;
     }
     Some(out)
 }
