@@ -11,8 +11,8 @@
 //! indentation) gets None, and the full parser decides, errors and all.
 
 use crate::values::yaml_line::{
-    after_scalar, block_lines, flow_sequence, is_seq_entry, next_content, plain, quoted_cow,
-    split_key, MAX_DEPTH,
+    after_scalar, block_lines, flow_sequence, is_seq_entry, mapping_entry, next_content, plain,
+    quoted_cow, sequence_entry, Nesting,
 };
 use crate::values::{yaml, Value};
 
@@ -109,6 +109,12 @@ struct Reader<'a> {
     depth: usize,
 }
 
+impl Nesting for Reader<'_> {
+    fn depth(&mut self) -> &mut usize {
+        &mut self.depth
+    }
+}
+
 impl Reader<'_> {
     fn next_content(&self, i: usize) -> usize {
         next_content(&self.lines, i)
@@ -141,18 +147,6 @@ impl Reader<'_> {
         }
     }
 
-    /// Runs `read` one collection deeper, refusing documents nested past
-    /// [`MAX_DEPTH`] (a hostile template could otherwise exhaust the stack).
-    fn nested(&mut self, read: impl FnOnce(&mut Self) -> Option<usize>) -> Option<usize> {
-        if self.depth >= MAX_DEPTH {
-            return None;
-        }
-        self.depth += 1;
-        let r = read(self);
-        self.depth -= 1;
-        r
-    }
-
     /// A block mapping whose keys sit at column `n`, from line `i`; the
     /// index of the first line after it.
     fn mapping(&mut self, i: usize, n: usize, slot: Slot) -> Option<usize> {
@@ -162,16 +156,9 @@ impl Reader<'_> {
     fn mapping_entries(&mut self, mut i: usize, n: usize, slot: Slot) -> Option<usize> {
         loop {
             i = self.next_content(i);
-            let Some(&(m, text)) = self.lines.get(i) else {
+            let Some((key, rest)) = mapping_entry(&self.lines, i, n)? else {
                 return Some(i);
             };
-            if m < n {
-                return Some(i);
-            }
-            if m > n || is_seq_entry(text) {
-                return None;
-            }
-            let (key, rest) = split_key(text)?;
             i = self.value(i, n, rest, slot.child(&key), true)?;
         }
     }
@@ -184,26 +171,15 @@ impl Reader<'_> {
     fn sequence_entries(&mut self, mut i: usize, n: usize) -> Option<usize> {
         loop {
             i = self.next_content(i);
-            let Some(&(m, text)) = self.lines.get(i) else {
+            let Some(item) = sequence_entry(&self.lines, i, n)? else {
                 return Some(i);
             };
-            if m < n || (m == n && !is_seq_entry(text)) {
-                return Some(i);
-            }
-            if m > n {
-                return None;
-            }
-            let item = text[1..].trim_start_matches(' ');
-            let col = n + (text.len() - item.len());
-            if is_seq_entry(item) {
-                return None; // `- - x`
-            }
-            if !item.is_empty() && !item.starts_with('#') && split_key(item).is_some() {
+            if item.opens_mapping {
                 // `- key: value`: a mapping at the key's column.
-                self.lines[i] = (col, item);
-                i = self.mapping(i, col, Slot::Other)?;
+                self.lines[i] = (item.col, item.text);
+                i = self.mapping(i, item.col, Slot::Other)?;
             } else {
-                i = self.value(i, n, item, Slot::Other, false)?;
+                i = self.value(i, n, item.text, Slot::Other, false)?;
             }
         }
     }

@@ -14,8 +14,8 @@
 
 use super::yaml::{self, child_path, Positions};
 use super::yaml_line::{
-    after_scalar, block_lines, flow_sequence, is_seq_entry, next_content, plain, quoted_cow,
-    split_key, MAX_DEPTH,
+    after_scalar, block_lines, flow_sequence, is_seq_entry, mapping_entry, next_content, plain,
+    quoted_cow, sequence_entry, Nesting,
 };
 use super::{Map, Value};
 
@@ -62,21 +62,15 @@ struct Reader<'a> {
     depth: usize,
 }
 
+impl Nesting for Reader<'_> {
+    fn depth(&mut self) -> &mut usize {
+        &mut self.depth
+    }
+}
+
 impl Reader<'_> {
     fn next_content(&self, i: usize) -> usize {
         next_content(&self.lines, i)
-    }
-
-    /// Runs `read` one collection deeper, refusing documents nested past
-    /// [`MAX_DEPTH`].
-    fn nested(&mut self, read: impl FnOnce(&mut Self) -> Option<usize>) -> Option<usize> {
-        if self.depth >= MAX_DEPTH {
-            return None;
-        }
-        self.depth += 1;
-        let r = read(self);
-        self.depth -= 1;
-        r
     }
 
     /// A block mapping whose keys sit at column `n`, from line `i`, into
@@ -94,23 +88,16 @@ impl Reader<'_> {
     ) -> Option<usize> {
         loop {
             i = self.next_content(i);
-            let Some(&(m, text)) = self.lines.get(i) else {
+            let Some((key, rest)) = mapping_entry(&self.lines, i, n)? else {
                 return Some(i);
             };
-            if m < n {
-                return Some(i);
-            }
-            if m > n || is_seq_entry(text) {
-                return None;
-            }
-            let (key, rest) = split_key(text)?;
             if out.contains_key(key.as_ref()) {
                 return None; // a duplicate: the full parser's rules apply
             }
             let key = key.into_owned();
             let sub = child_path(path, &key, false);
             if let (Some(pos), Some(p)) = (self.positions.as_mut(), &sub) {
-                pos.insert(p.clone(), (i + 1, m + 1));
+                pos.insert(p.clone(), (i + 1, n + 1));
             }
             let (v, next) = self.value(i, n, rest, true, &sub)?;
             out.insert(key, v);
@@ -132,29 +119,18 @@ impl Reader<'_> {
     ) -> Option<usize> {
         loop {
             i = self.next_content(i);
-            let Some(&(m, text)) = self.lines.get(i) else {
+            let Some(item) = sequence_entry(&self.lines, i, n)? else {
                 return Some(i);
             };
-            if m < n || (m == n && !is_seq_entry(text)) {
-                return Some(i);
-            }
-            if m > n {
-                return None;
-            }
-            let item = text[1..].trim_start_matches(' ');
-            let col = n + (text.len() - item.len());
-            if is_seq_entry(item) {
-                return None; // `- - x`
-            }
             let sub = child_path(path, out.len(), true);
-            if !item.is_empty() && !item.starts_with('#') && split_key(item).is_some() {
+            if item.opens_mapping {
                 // `- key: value`: a mapping at the key's column.
-                self.lines[i] = (col, item);
+                self.lines[i] = (item.col, item.text);
                 let mut map = Map::new();
-                i = self.mapping(i, col, &mut map, &sub)?;
+                i = self.mapping(i, item.col, &mut map, &sub)?;
                 out.push(Value::Map(map));
             } else {
-                let (v, next) = self.value(i, n, item, false, &sub)?;
+                let (v, next) = self.value(i, n, item.text, false, &sub)?;
                 out.push(v);
                 i = next;
             }

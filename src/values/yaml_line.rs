@@ -226,6 +226,81 @@ pub(crate) fn flow_sequence(s: &str) -> Option<(Vec<Value>, &str)> {
 /// which has its own limits (and no recursion on this thread's stack).
 pub(crate) const MAX_DEPTH: usize = 128;
 
+/// The depth guard of a recursive block reader.
+pub(crate) trait Nesting: Sized {
+    /// Collections open around the current line.
+    fn depth(&mut self) -> &mut usize;
+
+    /// Runs `read` one collection deeper, refusing documents nested past
+    /// [`MAX_DEPTH`] (a hostile document could otherwise exhaust the stack).
+    fn nested(&mut self, read: impl FnOnce(&mut Self) -> Option<usize>) -> Option<usize> {
+        if *self.depth() >= MAX_DEPTH {
+            return None;
+        }
+        *self.depth() += 1;
+        let r = read(self);
+        *self.depth() -= 1;
+        r
+    }
+}
+
+/// Line `i` of a block mapping whose keys sit at column `n`: `Some(None)`
+/// where the mapping ends, the entry's key and the rest of its line, or
+/// None outside the subset.
+#[inline]
+pub(crate) fn mapping_entry<'a>(
+    lines: &[(usize, &'a str)],
+    i: usize,
+    n: usize,
+) -> Option<Option<(std::borrow::Cow<'a, str>, &'a str)>> {
+    let Some(&(m, text)) = lines.get(i) else {
+        return Some(None);
+    };
+    if m < n {
+        return Some(None);
+    }
+    if m > n || is_seq_entry(text) {
+        return None;
+    }
+    split_key(text).map(Some)
+}
+
+/// An item of a block sequence: the text after its dash, the column that
+/// text starts at, and whether it opens a mapping there (`- key: value`).
+pub(crate) struct SeqItem<'a> {
+    pub text: &'a str,
+    pub col: usize,
+    pub opens_mapping: bool,
+}
+
+/// Line `i` of a block sequence whose dashes sit at column `n`: `Some(None)`
+/// where the sequence ends, the item, or None outside the subset.
+#[inline]
+pub(crate) fn sequence_entry<'a>(
+    lines: &[(usize, &'a str)],
+    i: usize,
+    n: usize,
+) -> Option<Option<SeqItem<'a>>> {
+    let Some(&(m, text)) = lines.get(i) else {
+        return Some(None);
+    };
+    if m < n || (m == n && !is_seq_entry(text)) {
+        return Some(None);
+    }
+    if m > n {
+        return None;
+    }
+    let item = text[1..].trim_start_matches(' ');
+    if is_seq_entry(item) {
+        return None; // `- - x`
+    }
+    Some(Some(SeqItem {
+        text: item,
+        col: n + (text.len() - item.len()),
+        opens_mapping: !item.is_empty() && !item.starts_with('#') && split_key(item).is_some(),
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
