@@ -4,6 +4,7 @@
 use crate::chart::{self, dependencies, Chart};
 use crate::error::{Error, Kind, Result};
 use crate::render::{self, output, RenderOptions};
+use crate::threads::Pending;
 use crate::values::{self, merge::Warnings, schema, Map, Origins, Sources, Value};
 use std::collections::HashMap;
 
@@ -66,21 +67,25 @@ pub struct Loaded {
     pub origins: Origins,
     /// The charts' schemas, being parsed beside the values.
     pub schemas: Schemas,
+    /// The template engine, being prepared beside the values.
+    pub engine: render::Preparing,
 }
 
 /// Every chart's `values.schema.json`, parsed on another thread while the
 /// values are computed: parsing a schema costs more than checking valid
 /// values against it, and the second core is otherwise idle then. Keyed by
 /// the text's address, which copies of a chart (aliases) share.
-pub struct Schemas(Option<std::thread::JoinHandle<HashMap<usize, schema::Parsed>>>);
+pub struct Schemas(Pending<HashMap<usize, schema::Parsed>>);
 
 impl Schemas {
     /// Nothing prepared: each schema is parsed when it is checked.
     pub fn none() -> Schemas {
-        Schemas(None)
+        Schemas(Pending::none())
     }
 
-    fn start(chart: &Chart) -> Schemas {
+    /// The parsed schemas of `chart`, and the work that parses them, to run
+    /// on another thread. If it never runs, each schema is parsed when checked.
+    fn plan(chart: &Chart) -> (Schemas, Option<impl FnOnce() + Send + 'static>) {
         fn texts(c: &Chart, out: &mut Vec<chart::Text>) {
             out.extend(c.schema.clone());
             c.dependencies.iter().for_each(|d| texts(d, out));
@@ -88,32 +93,64 @@ impl Schemas {
         let mut all = Vec::new();
         texts(chart, &mut all);
         if all.is_empty() {
-            return Schemas::none();
+            return (Schemas::none(), None);
         }
+        let (done, pending) = Pending::channel();
         let parse = move || {
-            all.iter()
+            let parsed = all
+                .iter()
                 .map(|t| (t.as_ptr() as usize, schema::parse(t)))
-                .collect()
+                .collect();
+            let _ = done.send(parsed);
         };
-        // Without a thread, each schema is simply parsed when checked.
-        Schemas(std::thread::Builder::new().spawn(parse).ok())
+        (Schemas(pending), Some(parse))
     }
 
     fn finish(self) -> HashMap<usize, schema::Parsed> {
-        self.0.and_then(|h| h.join().ok()).unwrap_or_default()
+        self.0.wait().unwrap_or_default()
     }
 }
 
-/// The chart and the user's values, before rendering.
+/// The chart and the user's values, for commands that do not render.
 pub fn load_values(req: &Request) -> Result<Loaded> {
+    load(req, false)
+}
+
+/// The chart and the user's values, with the template engine prepared
+/// beside the values for the render that follows.
+pub fn load_for_render(req: &Request) -> Result<Loaded> {
+    load(req, true)
+}
+
+fn load(req: &Request, for_render: bool) -> Result<Loaded> {
     let (mut chart, pull_report) =
         chart::load_any(req.chart.as_deref(), req.version.as_deref(), &req.registry)?;
     chart.check_dependencies()?;
-    let schemas = if req.skip_schema_validation {
-        Schemas::none()
+    let (schemas, parse) = if req.skip_schema_validation {
+        (Schemas::none(), None)
     } else {
-        Schemas::start(&chart)
+        Schemas::plan(&chart)
     };
+    let (engine, prepare) = if for_render {
+        let (engine, work) = render::Preparing::plan(&chart);
+        (engine, Some(work))
+    } else {
+        (render::Preparing::none(), None)
+    };
+    // One helper thread for both, while this one computes the values: a
+    // third busy thread on a two-core machine would only slow the others.
+    // The engine comes first, as the render waits for it; the schemas are
+    // needed only once the render has started.
+    if parse.is_some() || prepare.is_some() {
+        crate::threads::spawn(move || {
+            if let Some(work) = prepare {
+                work();
+            }
+            if let Some(work) = parse {
+                work();
+            }
+        });
+    }
     let mut origins = Origins::new();
     let user = values::user_values_with_origins(&req.values, &mut origins)?;
     let mut warn = Warnings(pull_report);
@@ -124,6 +161,7 @@ pub fn load_values(req: &Request) -> Result<Loaded> {
         warnings: warn.0,
         origins,
         schemas,
+        engine,
     })
 }
 
@@ -261,7 +299,7 @@ pub fn expand_env(vals: &mut Map, lookup: &dyn Fn(&str) -> Option<String>) -> Re
 /// Renders a release.
 pub fn template(req: &Request) -> Result<Release> {
     validate_release_name(&req.render.release_name)?;
-    render_loaded(req, load_values(req)?)
+    render_loaded(req, load_for_render(req)?)
 }
 
 /// Renders a release from a chart and values already loaded for `req`.
@@ -272,6 +310,7 @@ pub fn render_loaded(req: &Request, loaded: Loaded) -> Result<Release> {
         mut warnings,
         origins,
         schemas,
+        engine,
     } = loaded;
     if req.expand_env {
         expand_env(&mut vals, &|name| std::env::var(name).ok())?;
@@ -293,19 +332,20 @@ pub fn render_loaded(req: &Request, loaded: Loaded) -> Result<Release> {
     // Schema validation runs beside the render; its verdict comes first, as
     // Helm validates before rendering, so a render of invalid values is
     // thrown away.
-    let (checked, rendered) = std::thread::scope(|s| {
-        let (c, v, o) = (&chart, &vals, &origins);
-        let check = (!req.skip_schema_validation)
-            .then(|| s.spawn(move || validate_schema(c, v, o, schemas)));
-        let rendered = render::render_parsed(&chart, &vals, &req.render);
-        let checked = match check.map(|h| h.join()) {
-            None | Some(Ok(Ok(()))) => Ok(()),
-            Some(Ok(Err(e))) => Err(e),
-            Some(Err(_)) => Err(Error::new(Kind::Values, "schema validation panicked")
-                .with_hint("this is a bug in tracecat-chart; --skip-schema-validation avoids it")),
+    let mut checked = Ok(());
+    let check =
+        || {
+            if !req.skip_schema_validation {
+                let run = || validate_schema(&chart, &vals, &origins, schemas);
+                checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(run))
+                    .unwrap_or_else(|_| {
+                        Err(Error::new(Kind::Values, "schema validation panicked").with_hint(
+                    "this is a bug in tracecat-chart; --skip-schema-validation avoids it",
+                ))
+                    });
+            }
         };
-        (checked, rendered)
-    });
+    let rendered = render::render_parsed(&chart, &vals, &req.render, engine, check);
     checked?;
     let rendered = rendered?;
     warnings.extend(rendered.notices);

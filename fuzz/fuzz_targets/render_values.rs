@@ -22,6 +22,7 @@ fuzz_target!(|data: &[u8]| {
         warnings: warn.0,
         origins: Origins::new(),
         schemas: release::Schemas::none(),
+        engine: tracecat_chart::render::Preparing::none(),
     };
     let _ = release::render_loaded(&req, loaded);
 });

@@ -304,7 +304,7 @@ pub fn lint(req: &Request, opts: &Options) -> Result<Vec<Finding>> {
             kube::MAX_MINOR
         )));
     }
-    let mut loaded = release::load_values(req)?;
+    let mut loaded = release::load_for_render(req)?;
     let schemas = std::mem::replace(&mut loaded.schemas, release::Schemas::none());
     for (_, v) in release::schema_violations(&loaded.chart, &loaded.values, schemas)? {
         let (file, line) = match loaded.origins.get(&v.path) {

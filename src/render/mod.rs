@@ -9,6 +9,7 @@ mod guard;
 pub mod head;
 pub mod output;
 pub mod phases;
+pub mod prepare;
 
 use crate::chart::Chart;
 use crate::error::{Error, Kind, Result};
@@ -18,6 +19,8 @@ use context::{build_dots, Dot};
 use guard::engine_guard;
 use minijinja::value::Value as JValue;
 use minijinja::{Environment, Error as JError, ErrorKind, UndefinedBehavior};
+use prepare::Prepared;
+pub use prepare::Preparing;
 use std::sync::Arc;
 
 /// Bounds on template recursion and output, so a runaway template fails
@@ -258,19 +261,38 @@ fn worker_count(jobs: usize, asked: Option<usize>) -> usize {
 /// Renders every template of the chart tree. `values` are the final,
 /// coalesced values of the root chart.
 pub fn render(chart: &Chart, values: &Map, opts: &RenderOptions) -> Result<Rendered> {
-    let (files, notices) = render_jobs(chart, values, opts, |job, content| RenderedFile {
-        path: job.to_string(),
-        content,
-    })?;
+    let (files, notices) = render_jobs(
+        chart,
+        values,
+        opts,
+        Preparing::none(),
+        || {},
+        |job, content| RenderedFile {
+            path: job.to_string(),
+            content,
+        },
+    )?;
     Ok(Rendered { files, notices })
 }
 
 /// [`render`], with each file also split and parsed into manifests on the
-/// thread that rendered it.
-pub fn render_parsed(chart: &Chart, values: &Map, opts: &RenderOptions) -> Result<RenderedParsed> {
-    let (files, notices) = render_jobs(chart, values, opts, |job, content| ParsedFile {
-        path: job.to_string(),
-        manifests: output::parse_file(job, &content),
+/// thread that rendered it, and the engine perhaps prepared ahead.
+///
+/// `beside` is other work to do meanwhile (the schema check): it runs first
+/// on the second render thread, which keeps the number of busy threads at
+/// the number of cores.
+pub fn render_parsed(
+    chart: &Chart,
+    values: &Map,
+    opts: &RenderOptions,
+    prepared: Preparing,
+    beside: impl FnOnce() + Send,
+) -> Result<RenderedParsed> {
+    let (files, notices) = render_jobs(chart, values, opts, prepared, beside, |job, content| {
+        ParsedFile {
+            path: job.to_string(),
+            manifests: output::parse_file(job, &content),
+        }
     })?;
     Ok(RenderedParsed { files, notices })
 }
@@ -282,36 +304,22 @@ pub fn render_parsed(chart: &Chart, values: &Map, opts: &RenderOptions) -> Resul
 /// Why not one shared environment: minijinja compiles a template while
 /// holding the lock of its template cache, so with one environment every
 /// compile (and every `import` looked up meanwhile) is serialised across
-/// threads. Partials are compiled once before the threads start and shared
-/// by cloning; every other template is compiled by the one thread that
-/// renders it.
+/// threads. Partials are compiled once before the threads start (see
+/// [`prepare`]) and shared by cloning; every other template is compiled by
+/// the one thread that renders it.
 fn render_jobs<T: Send>(
     chart: &Chart,
     values: &Map,
     opts: &RenderOptions,
+    prepared: Preparing,
+    beside: impl FnOnce() + Send,
     finish: impl Fn(&str, String) -> T + Sync,
 ) -> Result<(Vec<T>, Vec<String>)> {
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-    // `notice(msg)`: a line for stderr, each distinct message once.
-    let notices = Arc::new(std::sync::Mutex::new(Vec::<(usize, String)>::new()));
     let mut templates = Vec::new();
     let mut sources = std::collections::HashMap::new();
     collect(chart, "", &mut templates, &mut sources);
-    // One environment with the chart's functions, `notice` and the loader;
-    // each thread renders with a clone of it (see below).
-    let mut shared = new_environment();
-    let sink = notices.clone();
-    shared.add_function("notice", move |msg: String| -> String {
-        if let Ok(mut v) = sink.lock() {
-            v.push((CURRENT_JOB.with(|j| j.get()), msg));
-        }
-        String::new()
-    });
-    // Templates compile on first use, on the thread that needs them, so
-    // compiling overlaps with rendering instead of preceding it.
     let sources = Arc::new(sources);
-    let loader_sources = sources.clone();
-    shared.set_loader(move |name| Ok(loader_sources.get(name).map(|s| s.to_string())));
     let dots = build_dots(chart, values, opts);
     let mut jobs = Vec::new();
     let mut compile_only = Vec::new();
@@ -355,6 +363,17 @@ fn render_jobs<T: Send>(
             .cmp(&depth(&a.name))
             .then_with(|| b.name.cmp(&a.name))
     });
+    // Prepared ahead for this chart (see `prepare`), or here and now: the
+    // work above needs no engine, so it overlaps a preparation still going.
+    let prepared = match prepared.finish() {
+        Some(p) => p,
+        None => Prepared::new(chart)?,
+    };
+    let prepare::Ready {
+        env: shared,
+        notices,
+        partials,
+    } = prepared.adopt(&sources);
     let limit = max_output_bytes();
     let total = AtomicUsize::new(0);
     let next = AtomicUsize::new(0);
@@ -365,16 +384,6 @@ fn render_jobs<T: Send>(
         results: Vec<(usize, Result<T>)>,
         compiled: Vec<String>,
         gated_off: Vec<String>,
-    }
-    // Partials (`_*.tpl`) are imported by many templates: compiled once
-    // here, they are shared by every thread's copy of the environment
-    // (cloning one shares its compiled templates).
-    let mut partials = Vec::new();
-    for name in &compile_only {
-        let base = name.rsplit('/').next().unwrap_or(name);
-        if base.starts_with('_') && engine_guard(name, || Ok(shared.get_template(name).is_ok()))? {
-            partials.push(name.clone());
-        }
     }
     let run = || {
         let mut env = shared.clone();
@@ -470,7 +479,23 @@ fn render_jobs<T: Send>(
     let mut compiled = std::collections::HashSet::new();
     let mut gated_off = std::collections::HashSet::new();
     std::thread::scope(|s| {
-        let handles: Vec<_> = (1..workers).map(|_| s.spawn(run)).collect();
+        let run = &run;
+        let mut beside = Some(beside);
+        let handles: Vec<_> = (1..workers)
+            .map(|_| {
+                let first = beside.take();
+                crate::threads::spawn_scoped(s, move || {
+                    if let Some(b) = first {
+                        b();
+                    }
+                    run()
+                })
+            })
+            .collect();
+        // With no second thread, here and first.
+        if let Some(b) = beside {
+            b();
+        }
         let mut all = vec![run()];
         for h in handles {
             match h.join() {

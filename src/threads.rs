@@ -1,0 +1,223 @@
+//! Helper threads that start at once, on another CPU.
+//!
+//! Linux queues a new thread on the CPU of the thread that created it, and
+//! wakes a thread where it last ran. An idle CPU should take such work
+//! over, but on the two-vCPU machines this tool is measured on it often
+//! did not for one to several milliseconds: a thread created beside a busy
+//! creator started 1.3 to 1.5 ms later, and a render's threads took turns
+//! on one CPU while the other idled. Each of our helpers has 0.3 to 3 ms of
+//! work, so they mostly ran one after the other.
+//!
+//! So the creator yields its CPU until the new thread has run, and the new
+//! thread first moves itself to another CPU it may use, then lets itself
+//! run anywhere again. The creator goes on where it was. On other systems,
+//! or when a call fails, threads start as usual.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::Arc;
+use std::thread::{Builder, JoinHandle, Scope, ScopedJoinHandle};
+
+/// Starts `f` on a new thread and returns once it runs. None when the
+/// system would not create a thread: callers then do the work themselves.
+pub fn spawn<T, F>(f: F) -> Option<JoinHandle<T>>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    let here = cpu::current();
+    let started = Arc::new(AtomicBool::new(false));
+    let signal = started.clone();
+    let handle = Builder::new()
+        .spawn(move || {
+            signal.store(true, Ordering::Release);
+            cpu::move_off(here);
+            f()
+        })
+        .ok()?;
+    wait_until(&started, || handle.is_finished());
+    Some(handle)
+}
+
+/// Yields this thread's CPU until the new thread has started and moved. A
+/// yield keeps the CPU awake, where blocking lets an idle vCPU halt, and
+/// waking it again cost 100 to 250 us on the machines measured.
+fn wait_until(started: &AtomicBool, ended: impl Fn() -> bool) {
+    while !started.load(Ordering::Acquire) && !ended() {
+        std::thread::yield_now();
+    }
+}
+
+/// A value another thread is computing. Waiting for it does not wait for
+/// that thread to end (which costs a few hundred microseconds more).
+pub struct Pending<T>(Option<Receiver<T>>);
+
+impl<T> Pending<T> {
+    /// A value that will never come.
+    pub fn none() -> Pending<T> {
+        Pending(None)
+    }
+
+    /// A value to be sent with the returned sender. If the sender is
+    /// dropped unsent (the work never ran or failed), waiting gives None.
+    pub fn channel() -> (SyncSender<T>, Pending<T>) {
+        let (tx, rx) = sync_channel(1);
+        (tx, Pending(Some(rx)))
+    }
+
+    /// The value, once sent.
+    pub fn wait(self) -> Option<T> {
+        self.0?.recv().ok()
+    }
+}
+
+/// Work started by [`spawn_scoped`]: on its own thread, or already done
+/// on the caller's when the system would not create one.
+pub enum Task<'scope, T> {
+    Thread(ScopedJoinHandle<'scope, Option<T>>),
+    Done(T),
+}
+
+impl<T> Task<'_, T> {
+    /// The work's result; an error holds the panic of its thread.
+    pub fn join(self) -> std::thread::Result<T> {
+        match self {
+            Task::Thread(h) => h
+                .join()?
+                .ok_or_else(|| Box::new("the helper thread was given no work") as _),
+            Task::Done(v) => Ok(v),
+        }
+    }
+}
+
+/// [`spawn`] within a scope, for work that borrows from the caller. The
+/// work is handed over once the thread exists, so that without a thread
+/// it still runs, here.
+pub fn spawn_scoped<'scope, T, F>(scope: &'scope Scope<'scope, '_>, f: F) -> Task<'scope, T>
+where
+    F: FnOnce() -> T + Send + 'scope,
+    T: Send + 'scope,
+{
+    let here = cpu::current();
+    let (give, take) = sync_channel::<F>(1);
+    let started = Arc::new(AtomicBool::new(false));
+    let signal = started.clone();
+    let spawned = Builder::new().spawn_scoped(scope, move || {
+        signal.store(true, Ordering::Release);
+        cpu::move_off(here);
+        take.recv().ok().map(|f| f())
+    });
+    let Ok(handle) = spawned else {
+        return Task::Done(f());
+    };
+    // Buffered: the thread finds it when it starts. It can only fail if
+    // the thread is gone, and then the work is still here to run.
+    if let Err(back) = give.send(f) {
+        return Task::Done((back.0)());
+    }
+    wait_until(&started, || handle.is_finished());
+    Task::Thread(handle)
+}
+
+#[cfg(target_os = "linux")]
+mod cpu {
+    use std::mem::{size_of, zeroed};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// The CPU the calling thread runs on.
+    pub fn current() -> Option<usize> {
+        // SAFETY: no arguments; returns -1 on failure.
+        usize::try_from(unsafe { libc::sched_getcpu() }).ok()
+    }
+
+    /// Moves the calling thread to a CPU it may use other than `avoid`
+    /// (taking turns when there are several), then allows it every CPU it
+    /// had: the move is only where it starts.
+    pub fn move_off(avoid: Option<usize>) {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let Some(avoid) = avoid else { return };
+        // SAFETY: cpu_set_t is a plain bit set, valid all zero; the calls
+        // get its true size and act on the calling thread only (pid 0).
+        unsafe {
+            let mut allowed: libc::cpu_set_t = zeroed();
+            if libc::sched_getaffinity(0, size_of::<libc::cpu_set_t>(), &mut allowed) != 0 {
+                return;
+            }
+            let others: Vec<usize> = (0..libc::CPU_SETSIZE as usize)
+                .filter(|&c| c != avoid && libc::CPU_ISSET(c, &allowed))
+                .collect();
+            if others.is_empty() {
+                return;
+            }
+            let target = others[NEXT.fetch_add(1, Ordering::Relaxed) % others.len()];
+            let mut one: libc::cpu_set_t = zeroed();
+            libc::CPU_SET(target, &mut one);
+            if libc::sched_setaffinity(0, size_of::<libc::cpu_set_t>(), &one) == 0 {
+                libc::sched_setaffinity(0, size_of::<libc::cpu_set_t>(), &allowed);
+            }
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+mod cpu {
+    pub fn current() -> Option<usize> {
+        None
+    }
+
+    pub fn move_off(_: Option<usize>) {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_moved_thread_keeps_every_cpu_it_had() {
+        fn allowed() -> usize {
+            // SAFETY: as in `cpu::move_off`.
+            unsafe {
+                let mut set: libc::cpu_set_t = std::mem::zeroed();
+                libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set);
+                libc::CPU_COUNT(&set) as usize
+            }
+        }
+        let before = allowed();
+        let (after, on) = spawn(|| (allowed(), cpu::current()))
+            .unwrap()
+            .join()
+            .unwrap();
+        assert_eq!(after, before);
+        assert!(on.is_some());
+    }
+
+    #[test]
+    fn results_and_panics_come_back_through_join() {
+        assert_eq!(spawn(|| 7).unwrap().join().unwrap(), 7);
+        // The panic message is expected in the test output.
+        let h = spawn(|| -> i32 { panic!("a helper thread failing on purpose") });
+        assert!(h.unwrap().join().is_err());
+    }
+
+    #[test]
+    fn pending_values_arrive_or_not() {
+        let (tx, p) = Pending::channel();
+        spawn(move || tx.send(5).unwrap());
+        assert_eq!(p.wait(), Some(5));
+        let (tx, p) = Pending::<i32>::channel();
+        spawn(move || drop(tx));
+        assert_eq!(p.wait(), None);
+        assert_eq!(Pending::<i32>::none().wait(), None);
+    }
+
+    #[test]
+    fn scoped_threads_borrow() {
+        let data = [1, 2, 3];
+        let sum = std::thread::scope(|s| spawn_scoped(s, || data.iter().sum::<i32>()).join());
+        assert_eq!(sum.unwrap(), 6);
+        let failed =
+            std::thread::scope(|s| spawn_scoped(s, || -> i32 { panic!("on purpose") }).join());
+        assert!(failed.is_err());
+    }
+}
