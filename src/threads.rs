@@ -8,10 +8,10 @@
 //! on one CPU while the other idled. Each of our helpers has 0.3 to 3 ms of
 //! work, so they mostly ran one after the other.
 //!
-//! So the creator yields its CPU until the new thread has run, and the new
-//! thread first moves itself to another CPU it may use, then lets itself
-//! run anywhere again. The creator goes on where it was. On other systems,
-//! or when a call fails, threads start as usual.
+//! So the creator yields its CPU until the new thread has started; the new
+//! thread then moves itself to another CPU it may use, which hands the
+//! creator its CPU back, and allows itself every CPU again. On other
+//! systems, or when a call fails, threads start as usual.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
@@ -39,9 +39,12 @@ where
     Some(handle)
 }
 
-/// Yields this thread's CPU until the new thread has started and moved. A
-/// yield keeps the CPU awake, where blocking lets an idle vCPU halt, and
-/// waking it again cost 100 to 250 us on the machines measured.
+/// Yields this thread's CPU until the new thread has started. A yield
+/// keeps the CPU awake, where blocking lets an idle vCPU halt, and waking it
+/// again cost 100 to 250 us on the machines measured. It spins only while
+/// this CPU has nothing else to run: any other runnable thread goes first.
+/// (Sleeping between checks after a millisecond was tried: no faster, and
+/// 0.3 ms slower in two interleaved comparisons.)
 fn wait_until(started: &AtomicBool, ended: impl Fn() -> bool) {
     while !started.load(Ordering::Acquire) && !ended() {
         std::thread::yield_now();
