@@ -1,7 +1,7 @@
 //! `tracecat-chart completion SHELL`.
 
 use crate::error::Result;
-use clap::{Args, CommandFactory};
+use clap::Args;
 
 #[derive(Args, Debug)]
 pub struct CompletionArgs {
@@ -10,7 +10,7 @@ pub struct CompletionArgs {
 }
 
 pub fn run(a: CompletionArgs) -> Result<i32> {
-    let mut cmd = super::Cli::command();
+    let mut cmd = super::full_command();
     let mut buf = Vec::new();
     clap_complete::generate(a.shell, &mut cmd, "tracecat-chart", &mut buf);
     super::write_stdout(&String::from_utf8_lossy(&buf))?;

@@ -36,31 +36,115 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Render the chart's manifests (like `helm template`).
-    Template(template::TemplateArgs),
+    Template(Lazy<template::TemplateArgs>),
     /// Print the computed values (chart defaults merged with yours).
-    Values(values_cmd::ValuesArgs),
+    Values(Lazy<values_cmd::ValuesArgs>),
     /// Show the chart's Chart.yaml or default values.
-    Show(show::ShowArgs),
+    Show(Lazy<show::ShowArgs>),
     /// Package a chart folder as NAME-VERSION.tgz (Helm's format, reproducible).
-    Package(oci_cmds::PackageArgs),
+    Package(Lazy<oci_cmds::PackageArgs>),
     /// Push a chart to an OCI registry, as Helm does.
-    Push(oci_cmds::PushArgs),
+    Push(Lazy<oci_cmds::PushArgs>),
     /// Pull a chart from an OCI registry (version, range or digest).
-    Pull(oci_cmds::PullArgs),
+    Pull(Lazy<oci_cmds::PullArgs>),
     /// Log in to or out of a registry.
-    Registry(oci_cmds::RegistryArgs),
+    Registry(Lazy<oci_cmds::RegistryArgs>),
     /// Check values and rendered objects offline (schemas, names, deployment checks).
-    Lint(lint::LintArgs),
+    Lint(Lazy<lint::LintArgs>),
     /// Helm post-renderer: apply the platform overlay to a manifest stream on stdin.
-    PostRender(post_render::PostRenderArgs),
+    PostRender(Lazy<post_render::PostRenderArgs>),
     /// Show what an upgrade changes, object by object (secret data hidden).
-    Diff(diff::DiffArgs),
+    Diff(Lazy<diff::DiffArgs>),
     /// Describe a values key: type, default, allowed values, child keys.
-    Explain(explain::ExplainArgs),
+    Explain(Lazy<explain::ExplainArgs>),
     /// Generate or check the four core secrets.
-    Secrets(secrets::SecretsArgs),
+    Secrets(Lazy<secrets::SecretsArgs>),
     /// Print a shell completion script.
-    Completion(completion::CompletionArgs),
+    Completion(Lazy<completion::CompletionArgs>),
+}
+
+/// A subcommand's arguments, defined only when that subcommand runs or its
+/// help is shown (clap's `Command::defer`): a `template` run then builds
+/// none of the other commands' flags, which was most of clap's start-up.
+#[derive(Debug)]
+pub struct Lazy<T>(pub T);
+
+impl<T: clap::FromArgMatches> clap::FromArgMatches for Lazy<T> {
+    fn from_arg_matches(m: &clap::ArgMatches) -> std::result::Result<Self, clap::Error> {
+        T::from_arg_matches(m).map(Lazy)
+    }
+
+    fn update_from_arg_matches(
+        &mut self,
+        m: &clap::ArgMatches,
+    ) -> std::result::Result<(), clap::Error> {
+        self.0.update_from_arg_matches(m)
+    }
+}
+
+thread_local! {
+    /// Set while the whole command tree is wanted at once: shell completion
+    /// scripts list every command's flags, and clap lists the nested
+    /// commands of `help` (`help registry login`) only for commands defined
+    /// up front.
+    static DEFINE_ALL: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// The whole command tree, every command's arguments defined.
+pub fn full_command() -> clap::Command {
+    use clap::CommandFactory;
+    DEFINE_ALL.with(|d| d.set(true));
+    let cmd = Cli::command();
+    DEFINE_ALL.with(|d| d.set(false));
+    cmd
+}
+
+fn define_all() -> bool {
+    DEFINE_ALL.with(|d| d.get())
+}
+
+impl<T: Args> Args for Lazy<T> {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        if define_all() {
+            return T::augment_args(cmd);
+        }
+        cmd.defer(define::<T>)
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        if define_all() {
+            return T::augment_args_for_update(cmd);
+        }
+        cmd.defer(define_for_update::<T>)
+    }
+
+    fn group_id() -> Option<clap::Id> {
+        T::group_id()
+    }
+}
+
+/// `T`'s arguments, added late. That must not change the command's
+/// description: a flattened group's doc comment would otherwise replace the
+/// one the subcommand set first.
+fn define<T: Args>(cmd: clap::Command) -> clap::Command {
+    keep_about(cmd, T::augment_args)
+}
+
+fn define_for_update<T: Args>(cmd: clap::Command) -> clap::Command {
+    keep_about(cmd, T::augment_args_for_update)
+}
+
+fn keep_about(cmd: clap::Command, add: fn(clap::Command) -> clap::Command) -> clap::Command {
+    let about = cmd.get_about().cloned();
+    let long_about = cmd.get_long_about().cloned();
+    let mut cmd = add(cmd);
+    if let Some(a) = about {
+        cmd = cmd.about(a);
+    }
+    if let Some(a) = long_about {
+        cmd = cmd.long_about(a);
+    }
+    cmd
 }
 
 /// The `-f` / `--set*` flags, shared by every command that computes values.
@@ -357,19 +441,19 @@ pub fn run(args: Vec<String>) -> i32 {
     };
     let debug = cli.debug;
     let res = match cli.command {
-        Command::Template(a) => template::run(a, debug),
-        Command::Values(a) => values_cmd::run(a),
-        Command::Show(a) => show::run(a),
-        Command::Secrets(a) => secrets::run(a),
-        Command::Explain(a) => explain::run(a),
-        Command::Lint(a) => lint::run(a),
-        Command::Diff(a) => diff::run(a),
-        Command::PostRender(a) => post_render::run(a),
-        Command::Package(a) => oci_cmds::package(a),
-        Command::Push(a) => oci_cmds::push(a),
-        Command::Pull(a) => oci_cmds::pull(a),
-        Command::Registry(a) => oci_cmds::registry(a),
-        Command::Completion(a) => completion::run(a),
+        Command::Template(Lazy(a)) => template::run(a, debug),
+        Command::Values(Lazy(a)) => values_cmd::run(a),
+        Command::Show(Lazy(a)) => show::run(a),
+        Command::Secrets(Lazy(a)) => secrets::run(a),
+        Command::Explain(Lazy(a)) => explain::run(a),
+        Command::Lint(Lazy(a)) => lint::run(a),
+        Command::Diff(Lazy(a)) => diff::run(a),
+        Command::PostRender(Lazy(a)) => post_render::run(a),
+        Command::Package(Lazy(a)) => oci_cmds::package(a),
+        Command::Push(Lazy(a)) => oci_cmds::push(a),
+        Command::Pull(Lazy(a)) => oci_cmds::pull(a),
+        Command::Registry(Lazy(a)) => oci_cmds::registry(a),
+        Command::Completion(Lazy(a)) => completion::run(a),
     };
     match res {
         Ok(code) => code,
@@ -394,5 +478,38 @@ pub fn write_stdout(s: &str) -> Result<()> {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         Err(e) => Err(Error::io("<stdout>", &e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_whole_command_tree_is_consistent() {
+        full_command().debug_assert();
+    }
+
+    #[test]
+    fn lazily_defined_commands_parse_and_keep_their_description() {
+        let cli =
+            Cli::try_parse_from(["tracecat-chart", "template", "-f", "a.yaml", "--set", "x=1"])
+                .unwrap();
+        let Command::Template(Lazy(a)) = cli.command else {
+            panic!("not template: {:?}", cli.command)
+        };
+        assert_eq!(a.values.values, vec!["a.yaml"]);
+        assert_eq!(a.values.set, vec!["x=1"]);
+        let mut cmd = <Cli as clap::CommandFactory>::command();
+        // nothing defined until needed
+        let undefined = cmd.find_subcommand("template").unwrap();
+        assert_eq!(undefined.get_arguments().count(), 0);
+        cmd.build();
+        let template = cmd.find_subcommand("template").unwrap();
+        assert_eq!(
+            template.get_about().map(|a| a.to_string()),
+            Some("Render the chart's manifests (like `helm template`)".to_string())
+        );
+        assert!(template.get_arguments().any(|a| a.get_id() == "values"));
     }
 }
