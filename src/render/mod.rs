@@ -363,17 +363,6 @@ fn render_jobs<T: Send>(
             .cmp(&depth(&a.name))
             .then_with(|| b.name.cmp(&a.name))
     });
-    // Prepared ahead for this chart (see `prepare`), or here and now: the
-    // work above needs no engine, so it overlaps a preparation still going.
-    let prepared = match prepared.finish() {
-        Some(p) => p,
-        None => Prepared::new(chart)?,
-    };
-    let prepare::Ready {
-        env: shared,
-        notices,
-        partials,
-    } = prepared.adopt(&sources);
     let limit = max_output_bytes();
     let total = AtomicUsize::new(0);
     let next = AtomicUsize::new(0);
@@ -385,7 +374,9 @@ fn render_jobs<T: Send>(
         compiled: Vec<String>,
         gated_off: Vec<String>,
     }
-    let run = || {
+    // A thread renders with the engine's environment and the partials
+    // compiled in it (see `prepare`).
+    let run = |(shared, partials): &(Environment<'static>, Vec<String>)| {
         let mut env = shared.clone();
         let mut done = Done {
             results: Vec::new(),
@@ -478,33 +469,68 @@ fn render_jobs<T: Send>(
     let mut results = Vec::new();
     let mut compiled = std::collections::HashSet::new();
     let mut gated_off = std::collections::HashSet::new();
+    let mut engine = None;
     std::thread::scope(|s| {
         let run = &run;
+        // The other threads start now, while the engine may still be in
+        // preparation: starting a thread costs its creator a few hundred
+        // microseconds here, which this way overlap the wait below. Each
+        // gets the engine through a channel; if none comes (it could not
+        // be prepared), it does nothing.
         let mut beside = Some(beside);
+        let mut hand_over = Vec::new();
         let handles: Vec<_> = (1..workers)
             .map(|_| {
                 let first = beside.take();
+                let (give, take) = std::sync::mpsc::sync_channel(1);
+                hand_over.push(give);
                 crate::threads::spawn_scoped(s, move || {
                     if let Some(b) = first {
                         b();
                     }
-                    run()
+                    take.recv().ok().map(|e| run(&e))
                 })
             })
             .collect();
+        // Prepared ahead for this chart (see `prepare`), or here and now:
+        // the work above needs no engine, so it overlaps a preparation
+        // still going.
+        let prepared = match prepared.finish() {
+            Some(p) => Ok(p),
+            None => Prepared::new(chart),
+        };
+        let ready = prepared.map(|p| p.adopt(&sources));
+        if let Ok(r) = &ready {
+            for give in &hand_over {
+                let _ = give.send((r.env.clone(), r.partials.clone()));
+            }
+        }
+        drop(hand_over);
         // With no second thread, here and first.
         if let Some(b) = beside {
             b();
         }
-        let mut all = vec![run()];
+        let mut all = Vec::new();
+        let failure = match ready {
+            Ok(r) => {
+                let mine = (r.env, r.partials);
+                all.push(run(&mine));
+                engine = Some((mine.0, r.notices));
+                None
+            }
+            Err(e) => Some(e),
+        };
         for h in handles {
             match h.join() {
-                Ok(more) => all.push(more),
+                Ok(more) => all.extend(more),
                 Err(_) => return Err(Error::new(Kind::Render, "a render thread panicked")
                     .with_hint(
                         "this is a bug in tracecat-chart; please report it with the values used",
                     )),
             }
+        }
+        if let Some(e) = failure {
+            return Err(e);
         }
         for done in all {
             results.extend(done.results);
@@ -513,6 +539,13 @@ fn render_jobs<T: Send>(
         }
         Ok(())
     })?;
+    let Some((shared, notices)) = engine else {
+        return Err(
+            Error::new(Kind::Render, "the template engine was not prepared").with_hint(
+                "this is a bug in tracecat-chart; please report it with the values used",
+            ),
+        );
+    };
     // As in Helm, every template is parsed before any runs: a syntax error
     // anywhere (first in chart order) wins over execution errors. Templates
     // a thread compiled cleanly are not compiled again, nor gated-off ones
