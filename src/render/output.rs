@@ -360,20 +360,31 @@ pub fn arrange(
 
 /// The text `helm template` prints for these documents.
 pub fn format_stream(docs: &[Framed]) -> String {
-    let mut body = String::new();
-    let mut hooks = String::new();
-    for d in docs {
-        let target = if d.is_hook { &mut hooks } else { &mut body };
-        target.push_str("---\n# Source: ");
-        target.push_str(&d.path);
-        target.push('\n');
-        target.push_str(&d.text);
-        target.push('\n');
+    // Written once into a buffer of the right size: the stream is most of
+    // the output, and a copy of it costs fresh pages.
+    let size = docs
+        .iter()
+        .map(|d| d.path.len() + d.text.len() + 16)
+        .sum::<usize>()
+        + 1;
+    let mut out = String::with_capacity(size);
+    let push = |out: &mut String, d: &Framed| {
+        out.push_str("---\n# Source: ");
+        out.push_str(&d.path);
+        out.push('\n');
+        out.push_str(&d.text);
+        out.push('\n');
+    };
+    for d in docs.iter().filter(|d| !d.is_hook) {
+        push(&mut out, d);
     }
-    let mut out = String::with_capacity(body.len() + hooks.len() + 1);
-    out.push_str(body.trim());
+    // The manifests part is trimmed (it starts with `---`, so only its end
+    // can hold whitespace), then a newline, then the hooks as they are.
+    out.truncate(out.trim_end().len());
     out.push('\n');
-    out.push_str(&hooks);
+    for d in docs.iter().filter(|d| d.is_hook) {
+        push(&mut out, d);
+    }
     out
 }
 
@@ -502,5 +513,17 @@ mod tests {
         assert_eq!(only, "---\n# Source: c/templates/h.yaml\nkind: H\n");
         assert!(show_only(&s, &["templates/x.yaml".to_string()]).is_err());
         assert_eq!(format_stream(&[]), "\n");
+        // the manifests part loses its trailing blank space; hooks keep theirs
+        let mut spaced = docs.clone();
+        spaced[0].text = "kind: A\n\n  ".into();
+        spaced[1].text = "kind: H\n\n".into();
+        assert_eq!(
+            format_stream(&spaced),
+            "---\n# Source: c/templates/a.yaml\nkind: A\n---\n# Source: c/templates/h.yaml\nkind: H\n\n\n"
+        );
+        assert_eq!(
+            format_stream(&spaced[1..]),
+            "\n---\n# Source: c/templates/h.yaml\nkind: H\n\n\n"
+        );
     }
 }
