@@ -333,18 +333,11 @@ pub fn render_loaded(req: &Request, loaded: Loaded) -> Result<Release> {
     // Helm validates before rendering, so a render of invalid values is
     // thrown away.
     let mut checked = Ok(());
-    let check =
-        || {
-            if !req.skip_schema_validation {
-                let run = || validate_schema(&chart, &vals, &origins, schemas);
-                checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(run))
-                    .unwrap_or_else(|_| {
-                        Err(Error::new(Kind::Values, "schema validation panicked").with_hint(
-                    "this is a bug in tracecat-chart; --skip-schema-validation avoids it",
-                ))
-                    });
-            }
-        };
+    let check = || {
+        if !req.skip_schema_validation {
+            checked = validate_guarded(&chart, &vals, &origins, schemas);
+        }
+    };
     let rendered = render::render_parsed(&chart, &vals, &req.render, engine, check);
     checked?;
     let rendered = rendered?;
@@ -356,6 +349,16 @@ pub fn render_loaded(req: &Request, loaded: Loaded) -> Result<Release> {
         manifests,
         hooks,
         warnings,
+    })
+}
+
+/// [`validate_schema`], with a panic in it reported as an error: it runs on
+/// a render thread, whose panic would otherwise read as the render's.
+fn validate_guarded(chart: &Chart, vals: &Map, origins: &Origins, schemas: Schemas) -> Result<()> {
+    let run = || validate_schema(chart, vals, origins, schemas);
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).unwrap_or_else(|_| {
+        Err(Error::new(Kind::Values, "schema validation panicked")
+            .with_hint("this is a bug in tracecat-chart; --skip-schema-validation avoids it"))
     })
 }
 

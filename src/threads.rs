@@ -25,29 +25,55 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    let here = cpu::current();
-    let started = Arc::new(AtomicBool::new(false));
-    let signal = started.clone();
+    let (start, started) = Start::new();
     let handle = Builder::new()
         .spawn(move || {
-            signal.store(true, Ordering::Release);
-            cpu::move_off(here);
+            start.begin();
             f()
         })
         .ok()?;
-    wait_until(&started, || handle.is_finished());
+    started.wait(|| handle.is_finished());
     Some(handle)
 }
 
-/// Yields this thread's CPU until the new thread has started. A yield
-/// keeps the CPU awake, where blocking lets an idle vCPU halt, and waking it
-/// again cost 100 to 250 us on the machines measured. It spins only while
-/// this CPU has nothing else to run: any other runnable thread goes first.
-/// (Sleeping between checks after a millisecond was tried: no faster, and
-/// 0.3 ms slower in two interleaved comparisons.)
-fn wait_until(started: &AtomicBool, ended: impl Fn() -> bool) {
-    while !started.load(Ordering::Acquire) && !ended() {
-        std::thread::yield_now();
+/// The new thread's side of the hand-over: it tells its creator it has
+/// started, then moves off the creator's CPU.
+struct Start {
+    creator_cpu: Option<usize>,
+    started: Arc<AtomicBool>,
+}
+
+/// The creator's side: waits until the new thread has started.
+struct Started(Arc<AtomicBool>);
+
+impl Start {
+    fn new() -> (Start, Started) {
+        let started = Arc::new(AtomicBool::new(false));
+        let start = Start {
+            creator_cpu: cpu::current(),
+            started: started.clone(),
+        };
+        (start, Started(started))
+    }
+
+    fn begin(self) {
+        self.started.store(true, Ordering::Release);
+        cpu::move_off(self.creator_cpu);
+    }
+}
+
+impl Started {
+    /// Yields this thread's CPU until the new thread has started (or
+    /// `ended`). A yield keeps the CPU awake, where blocking lets an idle
+    /// vCPU halt, and waking it again cost 100 to 250 us on the machines
+    /// measured. It spins only while this CPU has nothing else to run: any
+    /// other runnable thread goes first. (Sleeping between checks after a
+    /// millisecond was tried: no faster, and 0.3 ms slower in two
+    /// interleaved comparisons.)
+    fn wait(self, ended: impl Fn() -> bool) {
+        while !self.0.load(Ordering::Acquire) && !ended() {
+            std::thread::yield_now();
+        }
     }
 }
 
@@ -101,13 +127,10 @@ where
     F: FnOnce() -> T + Send + 'scope,
     T: Send + 'scope,
 {
-    let here = cpu::current();
     let (give, take) = sync_channel::<F>(1);
-    let started = Arc::new(AtomicBool::new(false));
-    let signal = started.clone();
+    let (start, started) = Start::new();
     let spawned = Builder::new().spawn_scoped(scope, move || {
-        signal.store(true, Ordering::Release);
-        cpu::move_off(here);
+        start.begin();
         take.recv().ok().map(|f| f())
     });
     let Ok(handle) = spawned else {
@@ -118,7 +141,7 @@ where
     if let Err(back) = give.send(f) {
         return Task::Done((back.0)());
     }
-    wait_until(&started, || handle.is_finished());
+    started.wait(|| handle.is_finished());
     Task::Thread(handle)
 }
 

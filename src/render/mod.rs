@@ -376,11 +376,10 @@ fn render_jobs<T: Send>(
     }
     // A thread renders with the engine's environment and the partials
     // compiled in it (see `prepare`).
-    let run = |(shared, partials): &(Environment<'static>, Vec<String>)| {
-        let mut env = shared.clone();
+    let run = |(mut env, partials): (Environment<'static>, Vec<String>)| {
         let mut done = Done {
             results: Vec::new(),
-            compiled: partials.clone(),
+            compiled: partials,
             gated_off: Vec::new(),
         };
         loop {
@@ -469,8 +468,7 @@ fn render_jobs<T: Send>(
     let mut results = Vec::new();
     let mut compiled = std::collections::HashSet::new();
     let mut gated_off = std::collections::HashSet::new();
-    let mut engine = None;
-    std::thread::scope(|s| {
+    let (shared, notices) = std::thread::scope(|s| {
         let run = &run;
         // The other threads start now, while the engine may still be in
         // preparation: starting a thread costs its creator a few hundred
@@ -488,7 +486,7 @@ fn render_jobs<T: Send>(
                     if let Some(b) = first {
                         b();
                     }
-                    take.recv().ok().map(|e| run(&e))
+                    take.recv().ok().map(run)
                 })
             })
             .collect();
@@ -497,7 +495,7 @@ fn render_jobs<T: Send>(
         // still going.
         let prepared = match prepared.finish() {
             Some(p) => Ok(p),
-            None => Prepared::new(chart),
+            None => Prepared::new(&templates, sources.clone()),
         };
         let ready = prepared.map(|p| p.adopt(&sources));
         if let Ok(r) = &ready {
@@ -511,15 +509,10 @@ fn render_jobs<T: Send>(
             b();
         }
         let mut all = Vec::new();
-        let failure = match ready {
-            Ok(r) => {
-                let mine = (r.env, r.partials);
-                all.push(run(&mine));
-                engine = Some((mine.0, r.notices));
-                None
-            }
-            Err(e) => Some(e),
-        };
+        let ready = ready.map(|r| {
+            all.push(run((r.env.clone(), r.partials)));
+            (r.env, r.notices)
+        });
         for h in handles {
             match h.join() {
                 Ok(more) => all.extend(more),
@@ -529,23 +522,13 @@ fn render_jobs<T: Send>(
                     )),
             }
         }
-        if let Some(e) = failure {
-            return Err(e);
-        }
         for done in all {
             results.extend(done.results);
             compiled.extend(done.compiled);
             gated_off.extend(done.gated_off);
         }
-        Ok(())
+        ready
     })?;
-    let Some((shared, notices)) = engine else {
-        return Err(
-            Error::new(Kind::Render, "the template engine was not prepared").with_hint(
-                "this is a bug in tracecat-chart; please report it with the values used",
-            ),
-        );
-    };
     // As in Helm, every template is parsed before any runs: a syntax error
     // anywhere (first in chart order) wins over execution errors. Templates
     // a thread compiled cleanly are not compiled again, nor gated-off ones

@@ -41,16 +41,10 @@ pub(super) struct Ready {
 }
 
 impl Prepared {
-    /// Prepares the templates of `chart` on this thread. Fails only when
-    /// the engine itself failed on a partial (see `engine_guard`).
-    pub fn new(chart: &Chart) -> Result<Prepared> {
-        let mut entries = Vec::new();
-        let mut sources = HashMap::new();
-        collect(chart, "", &mut entries, &mut sources);
-        Prepared::from_sources(&entries, Arc::new(sources))
-    }
-
-    fn from_sources(entries: &[Entry], sources: Sources) -> Result<Prepared> {
+    /// Prepares the templates `entries` (with their `sources`) on this
+    /// thread. Fails only when the engine itself failed on a partial (see
+    /// `engine_guard`).
+    pub(super) fn new(entries: &[Entry], sources: Sources) -> Result<Prepared> {
         let notices = Notices::default();
         let mut env = new_environment();
         let sink = notices.clone();
@@ -139,7 +133,7 @@ impl Preparing {
         let sources = Arc::new(sources);
         let (done, pending) = Pending::channel();
         let work = move || {
-            let _ = done.send(Prepared::from_sources(&entries, sources));
+            let _ = done.send(Prepared::new(&entries, sources));
         };
         (Preparing(pending), work)
     }
@@ -174,6 +168,14 @@ mod tests {
         Chart::from_files(files, "test").unwrap()
     }
 
+    /// The templates of `c`, prepared on this thread.
+    fn prepared(c: &Chart) -> Result<Prepared> {
+        let mut entries = Vec::new();
+        let mut sources = HashMap::new();
+        collect(c, "", &mut entries, &mut sources);
+        Prepared::new(&entries, Arc::new(sources))
+    }
+
     #[test]
     fn prepares_partials() {
         let c = chart(
@@ -184,7 +186,7 @@ mod tests {
                 ("n.yaml", "k: v"),
             ],
         );
-        let p = Prepared::new(&c).unwrap();
+        let p = prepared(&c).unwrap();
         assert_eq!(p.partials, vec!["a/templates/_h.tpl"]);
         // adopted for the same tree, nothing is dropped
         let same = p.sources.clone();
@@ -202,7 +204,7 @@ mod tests {
                 ("g.yaml", "{% if Values.on %}k: v{% endif %}"),
             ],
         );
-        let p = Prepared::new(&c).unwrap();
+        let p = prepared(&c).unwrap();
         let mut now: HashMap<String, Text> = HashMap::new();
         now.insert(
             "a/templates/_h.tpl".into(),
@@ -224,7 +226,7 @@ mod tests {
     #[test]
     fn an_engine_panic_is_an_error_inline_and_nothing_ahead() {
         let c = chart("a", &[("_h.tpl", "{% import \"x\" as - h %}")]);
-        let e = Prepared::new(&c).err().unwrap().to_string();
+        let e = prepared(&c).err().unwrap().to_string();
         assert!(e.contains("a/templates/_h.tpl"), "{e}");
         let (preparing, work) = Preparing::plan(&c);
         work();
