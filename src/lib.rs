@@ -8,6 +8,7 @@
 pub mod chart;
 pub mod cli;
 pub mod diff;
+pub mod discard;
 pub mod error;
 pub mod explain;
 pub mod fsutil;

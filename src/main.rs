@@ -1,6 +1,8 @@
 //! The `tracecat-chart` binary: parse arguments, run, exit.
 
 fn main() {
+    // One command per process: what is left at its end goes with the exit.
+    tracecat_chart::discard::process_exits_soon();
     let code = tracecat_chart::cli::run(std::env::args().collect());
     std::process::exit(code);
 }

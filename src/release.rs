@@ -174,7 +174,7 @@ fn violations_in(
 ) -> Result<()> {
     if let Some(s) = &chart.schema {
         let violations = match parsed.get(&(s.as_ptr() as usize)) {
-            Some(p) => schema::validate_parsed(p, vals),
+            Some(p) => schema::validate_parsed(p, s, vals),
             None => schema::validate(s, vals),
         }
         .map_err(|e| Error::new(Kind::Parse, format!("{}: {e}", chart.name())))?;
@@ -212,8 +212,10 @@ pub fn schema_violations(
     schemas: Schemas,
 ) -> Result<Vec<(String, schema::Violation)>> {
     let mut out = Vec::new();
-    violations_in(chart, vals, "", &schemas.finish(), &mut out)?;
-    Ok(out)
+    let parsed = schemas.finish();
+    let found = violations_in(chart, vals, "", &parsed, &mut out);
+    crate::discard::discard(parsed);
+    found.map(|()| out)
 }
 
 /// Checks values against every chart's `values.schema.json`; the error

@@ -556,7 +556,10 @@ fn render_jobs<T: Send>(
             notices.push(msg);
         }
     }
-    Ok((out.into_iter().map(|(_, t)| t).collect(), notices))
+    let out = out.into_iter().map(|(_, t)| t).collect();
+    crate::discard::discard(jobs);
+    crate::discard::discard((shared, dots, sources, templates));
+    Ok((out, notices))
 }
 
 #[cfg(test)]

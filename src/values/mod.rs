@@ -2,6 +2,7 @@
 //! family, merging onto chart defaults, and schema validation.
 
 pub mod json;
+pub mod json_doc;
 pub mod merge;
 pub mod model;
 pub mod numfmt;

@@ -104,25 +104,30 @@ fn properties_at<'s>(schema: &'s serde_json::Value, schema_path: &str) -> Vec<&'
 /// Validates values against a schema document. Errors in the schema itself
 /// come back as Err.
 pub fn validate(schema_text: &str, values: &Map) -> Result<Vec<Violation>, String> {
-    validate_parsed(&parse(schema_text), values)
+    validate_parsed(&parse(schema_text), schema_text, values)
 }
 
-/// A schema document as parsed (or why it is not JSON), ready for
-/// [`validate_parsed`]: parsing costs more than checking valid values, so a
-/// render parses while it computes the values.
-pub type Parsed = Result<serde_json::Value, String>;
+/// A schema document as read for the fast path (or why it is not JSON),
+/// ready for [`validate_parsed`] with the same text: reading costs more
+/// than checking valid values, so a render reads while it computes the
+/// values.
+pub type Parsed = Result<super::json_doc::Doc, String>;
 
 pub fn parse(schema_text: &str) -> Parsed {
-    parse_schema(schema_text)
+    super::json_doc::parse(schema_text).map_err(not_json)
 }
 
-/// [`validate`] with the schema already parsed.
-pub fn validate_parsed(schema: &Parsed, values: &Map) -> Result<Vec<Violation>, String> {
-    let schema = schema.as_ref().map_err(Clone::clone)?;
-    if super::schema_fast::surely_valid(schema, values) {
+/// [`validate`] with the schema already read from `schema_text`.
+pub fn validate_parsed(
+    schema: &Parsed,
+    schema_text: &str,
+    values: &Map,
+) -> Result<Vec<Violation>, String> {
+    let doc = schema.as_ref().map_err(Clone::clone)?;
+    if super::schema_fast::surely_valid(doc.view(schema_text), values) {
         return Ok(Vec::new());
     }
-    violations(schema, values)
+    violations(&parse_schema(schema_text)?, values)
 }
 
 /// [`validate`] without the fast path: always the full validator.
@@ -130,9 +135,12 @@ pub fn validate_fully(schema_text: &str, values: &Map) -> Result<Vec<Violation>,
     violations(&parse_schema(schema_text)?, values)
 }
 
+fn not_json(e: serde_json::Error) -> String {
+    format!("values.schema.json is not valid JSON: {e}")
+}
+
 fn parse_schema(schema_text: &str) -> Result<serde_json::Value, String> {
-    serde_json::from_str(schema_text)
-        .map_err(|e| format!("values.schema.json is not valid JSON: {e}"))
+    serde_json::from_str(schema_text).map_err(not_json)
 }
 
 fn violations(schema: &serde_json::Value, values: &Map) -> Result<Vec<Violation>, String> {

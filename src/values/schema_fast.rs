@@ -8,11 +8,11 @@
 //! regex on non-ASCII text) sends the values to the full validator, which
 //! also writes the error messages.
 
+use super::json_doc::J;
 use super::model::{Map, Value};
-use serde_json::Value as J;
 
 /// True only when `schema` is in the supported subset and `v` satisfies it.
-pub fn surely_valid(schema: &J, v: &Map) -> bool {
+pub fn surely_valid(schema: J, v: &Map) -> bool {
     let mut patterns = Patterns::default();
     supported_root(schema, &mut patterns) && check_map(schema, v, &patterns)
 }
@@ -41,7 +41,7 @@ impl Patterns {
     }
 }
 
-fn check(schema: &J, v: &Value, pats: &Patterns) -> bool {
+fn check(schema: J, v: &Value, pats: &Patterns) -> bool {
     match v {
         Value::Map(m) => check_map(schema, m, pats),
         other => check_value(schema, other, pats),
@@ -61,7 +61,7 @@ const TYPES: [&str; 7] = [
     "array", "boolean", "integer", "null", "number", "object", "string",
 ];
 
-fn supported_root(schema: &J, pats: &mut Patterns) -> bool {
+fn supported_root(schema: J, pats: &mut Patterns) -> bool {
     if let Some(s) = schema.get("$schema") {
         if !s.as_str().is_some_and(|s| DRAFTS.contains(&s)) {
             return false;
@@ -70,50 +70,58 @@ fn supported_root(schema: &J, pats: &mut Patterns) -> bool {
     supported(schema, pats)
 }
 
+/// A schema (a boolean or an object).
+fn is_schema(s: J) -> bool {
+    s.as_bool().is_some() || s.is_object()
+}
+
+/// Items that are all `ok` and pairwise different scalars.
+fn distinct_scalars<'a>(s: J<'a>, ok: impl Fn(J<'a>) -> bool) -> Option<bool> {
+    let items: Vec<J<'a>> = s.items()?.collect();
+    Some(
+        items
+            .iter()
+            .enumerate()
+            .all(|(i, x)| ok(*x) && !items[..i].iter().any(|y| y.same_scalar(*x))),
+    )
+}
+
 /// The whole schema, every branch (not only the ones these values reach),
 /// uses only keywords this module decides, each well-formed: a schema the
-/// full validator would reject as invalid is never accepted here.
-fn supported(schema: &J, pats: &mut Patterns) -> bool {
-    let obj = match schema {
-        J::Bool(_) => return true,
-        J::Object(o) => o,
-        _ => return false,
+/// full validator would reject as invalid is never accepted here. A key
+/// given twice is checked in both places, though only the last counts.
+fn supported(schema: J, pats: &mut Patterns) -> bool {
+    if schema.as_bool().is_some() {
+        return true;
+    }
+    let Some(mut entries) = schema.entries() else {
+        return false;
     };
-    obj.iter().all(|(k, s)| match k.as_str() {
-        "$schema" => s.is_string(),
-        "title" | "description" | "$comment" => s.is_string(),
-        "default" => true,
-        "type" => match s {
-            J::String(t) => TYPES.contains(&t.as_str()),
-            J::Array(ts) => {
-                !ts.is_empty()
-                    && ts.iter().enumerate().all(|(i, t)| {
-                        t.as_str().is_some_and(|t| TYPES.contains(&t)) && !ts[..i].contains(t)
-                    })
+    entries.all(|(k, s)| match k {
+        Some("$schema" | "title" | "description" | "$comment") => s.is_string(),
+        Some("default") => true,
+        Some("type") => match s.as_str() {
+            Some(t) => TYPES.contains(&t),
+            None => {
+                s.items().is_some_and(|ts| ts.len() > 0)
+                    && distinct_scalars(s, |t| t.as_str().is_some_and(|t| TYPES.contains(&t)))
+                        == Some(true)
             }
-            _ => false,
         },
-        "properties" => s
-            .as_object()
-            .is_some_and(|p| p.values().all(|x| supported(x, pats))),
-        "additionalProperties" | "items" => {
-            matches!(s, J::Bool(_) | J::Object(_)) && supported(s, pats)
+        Some("properties") => s
+            .entries()
+            .is_some_and(|mut p| p.all(|(name, x)| name.is_some() && supported(x, pats))),
+        Some("additionalProperties" | "items") => is_schema(s) && supported(s, pats),
+        Some("required") => distinct_scalars(s, |x| x.is_string()) == Some(true),
+        Some("enum") => {
+            s.items().is_some_and(|e| e.len() > 0)
+                && distinct_scalars(s, |x| x.is_string() || x.as_bool().is_some() || x.is_null())
+                    == Some(true)
         }
-        "required" => s.as_array().is_some_and(|r| {
-            r.iter()
-                .enumerate()
-                .all(|(i, x)| x.is_string() && !r[..i].contains(x))
-        }),
-        "enum" => s.as_array().is_some_and(|e| {
-            !e.is_empty()
-                && e.iter().enumerate().all(|(i, x)| {
-                    matches!(x, J::String(_) | J::Bool(_) | J::Null) && !e[..i].contains(x)
-                })
-        }),
-        "minimum" | "maximum" | "exclusiveMinimum" | "exclusiveMaximum" => {
+        Some("minimum" | "maximum" | "exclusiveMinimum" | "exclusiveMaximum") => {
             s.as_f64().is_some_and(f64::is_finite)
         }
-        "pattern" => s.as_str().is_some_and(|p| safe_pattern(p) && pats.add(p)),
+        Some("pattern") => s.as_str().is_some_and(|p| safe_pattern(p) && pats.add(p)),
         _ => false,
     })
 }
@@ -188,13 +196,13 @@ fn is_number(v: &Value) -> bool {
 }
 
 /// Keywords that apply to any instance; `rest` handles the typed ones.
-fn check_common(obj: &serde_json::Map<String, J>, v: &Value, pats: &Patterns) -> bool {
+fn check_common(obj: J, v: &Value, pats: &Patterns) -> bool {
     if let Some(t) = obj.get("type") {
-        let ok = match t {
-            J::String(t) => type_matches(t, v),
-            J::Array(ts) => {
+        let ok = match (t.as_str(), t.items()) {
+            (Some(t), _) => type_matches(t, v),
+            (None, Some(ts)) => {
                 let mut any = Some(false);
-                for t in ts.iter().filter_map(J::as_str) {
+                for t in ts.filter_map(J::as_str) {
                     match type_matches(t, v) {
                         Some(true) => {
                             any = Some(true);
@@ -212,11 +220,11 @@ fn check_common(obj: &serde_json::Map<String, J>, v: &Value, pats: &Patterns) ->
             return false;
         }
     }
-    if let Some(J::Array(e)) = obj.get("enum") {
-        let hit = e.iter().any(|x| match (x, v) {
-            (J::String(a), Value::String(b)) => a == b,
-            (J::Bool(a), Value::Bool(b)) => a == b,
-            (J::Null, Value::Null) => true,
+    if let Some(mut e) = obj.get("enum").and_then(J::items) {
+        let hit = e.any(|x| match v {
+            Value::String(b) => x.as_str() == Some(b.as_str()),
+            Value::Bool(b) => x.as_bool() == Some(*b),
+            Value::Null => x.is_null(),
             _ => false,
         });
         if !hit {
@@ -225,7 +233,7 @@ fn check_common(obj: &serde_json::Map<String, J>, v: &Value, pats: &Patterns) ->
     }
     if is_number(v) {
         let bounds = ["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"];
-        if bounds.iter().any(|b| obj.contains_key(*b)) {
+        if bounds.iter().any(|b| obj.get(b).is_some()) {
             let Some(n) = as_f64(v) else {
                 return false;
             };
@@ -244,7 +252,7 @@ fn check_common(obj: &serde_json::Map<String, J>, v: &Value, pats: &Patterns) ->
             }
         }
     }
-    if let (Some(J::String(p)), Value::String(s)) = (obj.get("pattern"), v) {
+    if let (Some(p), Value::String(s)) = (obj.get("pattern").and_then(J::as_str), v) {
         if !s.is_ascii() || !pats.is_match(p, s) {
             return false;
         }
@@ -252,49 +260,47 @@ fn check_common(obj: &serde_json::Map<String, J>, v: &Value, pats: &Patterns) ->
     true
 }
 
-fn check_value(schema: &J, v: &Value, pats: &Patterns) -> bool {
-    match schema {
-        J::Bool(b) => *b,
-        J::Object(obj) => {
-            if !check_common(obj, v, pats) {
-                return false;
-            }
-            match (obj.get("items"), v) {
-                (Some(items), Value::List(l)) => l.iter().all(|x| check(items, x, pats)),
-                _ => true,
-            }
-        }
-        _ => false,
+fn check_value(schema: J, v: &Value, pats: &Patterns) -> bool {
+    if let Some(b) = schema.as_bool() {
+        return b;
+    }
+    if !schema.is_object() || !check_common(schema, v, pats) {
+        return false;
+    }
+    match (schema.get("items"), v) {
+        (Some(items), Value::List(l)) => l.iter().all(|x| check(items, x, pats)),
+        _ => true,
     }
 }
 
-fn check_map(schema: &J, m: &Map, pats: &Patterns) -> bool {
-    let obj = match schema {
-        J::Bool(b) => return *b,
-        J::Object(o) => o,
-        _ => return false,
-    };
+fn check_map(schema: J, m: &Map, pats: &Patterns) -> bool {
+    if let Some(b) = schema.as_bool() {
+        return b;
+    }
+    if !schema.is_object() {
+        return false;
+    }
     // Type, enum and bounds on a map: only `type` can match or fail here.
-    if let Some(t) = obj.get("type") {
-        let ok = match t {
-            J::String(t) => t == "object",
-            J::Array(ts) => ts.iter().any(|t| t == "object"),
+    if let Some(t) = schema.get("type") {
+        let ok = match (t.as_str(), t.items()) {
+            (Some(t), _) => t == "object",
+            (None, Some(mut ts)) => ts.any(|t| t.as_str() == Some("object")),
             _ => false,
         };
         if !ok {
             return false;
         }
     }
-    if obj.contains_key("enum") {
+    if schema.get("enum").is_some() {
         return false;
     }
-    if let Some(J::Array(req)) = obj.get("required") {
-        if !req.iter().filter_map(J::as_str).all(|k| m.contains_key(k)) {
+    if let Some(mut req) = schema.get("required").and_then(J::items) {
+        if !req.all(|k| k.as_str().is_none_or(|k| m.contains_key(k))) {
             return false;
         }
     }
-    let props = obj.get("properties").and_then(J::as_object);
-    let extra = obj.get("additionalProperties");
+    let props = schema.get("properties");
+    let extra = schema.get("additionalProperties");
     m.iter().all(|(k, v)| match props.and_then(|p| p.get(k)) {
         Some(s) => check(s, v, pats),
         None => extra.is_none_or(|s| check(s, v, pats)),
@@ -306,8 +312,10 @@ mod tests {
     use super::*;
     use crate::values::yaml::parse_values;
 
-    fn j(s: &str) -> J {
-        serde_json::from_str(s).unwrap()
+    /// The fast check of `schema` (JSON text) on `v`.
+    fn fast(schema: &str, v: &Map) -> bool {
+        let doc = crate::values::json_doc::parse(schema).unwrap();
+        surely_valid(doc.view(schema), v)
     }
     fn m(s: &str) -> Map {
         parse_values(s, None).unwrap()
@@ -315,16 +323,14 @@ mod tests {
 
     #[test]
     fn accepts_what_it_can_decide() {
-        let s = j(
-            r#"{"type":"object","additionalProperties":false,"properties":{
+        let s = r#"{"type":"object","additionalProperties":false,"properties":{
             "num":{"type":"integer","minimum":1},
             "mode":{"type":"string","enum":["a","b"]},
             "list":{"type":"array","items":{"type":"string"}},
             "auth":{"type":"string","pattern":"^\\s*(basic|oidc)(\\s*,\\s*(basic|oidc))*\\s*$"},
-            "free":{"type":["string","number"]}}}"#,
-        );
-        assert!(surely_valid(
-            &s,
+            "free":{"type":["string","number"]}}}"#;
+        assert!(fast(
+            s,
             &m("num: 2\nmode: a\nlist: [x]\nauth: basic, oidc\nfree: 3.5\n")
         ));
         for bad in [
@@ -336,7 +342,7 @@ mod tests {
             "typo: 1\n",
             "free: true\n",
         ] {
-            assert!(!surely_valid(&s, &m(bad)), "{bad}");
+            assert!(!fast(s, &m(bad)), "{bad}");
         }
     }
 
@@ -357,12 +363,12 @@ mod tests {
             r#"{"properties":{"a":{"pattern":"^x{,2}$"}}}"#,
             r#"{"properties":{"a":{"pattern":"("}}}"#,
         ] {
-            assert!(!surely_valid(&j(s), &v), "{s}");
+            assert!(!fast(s, &v), "{s}");
         }
         // Huge integral floats and non-ASCII text under a pattern.
-        let s = j(r#"{"properties":{"num":{"type":"integer"},"p":{"pattern":"^\\s*x$"}}}"#);
-        assert!(!surely_valid(&s, &m("num: 1e16\n")));
-        assert!(!surely_valid(&s, &m("p: \"\u{a0}x\"\n")));
+        let s = r#"{"properties":{"num":{"type":"integer"},"p":{"pattern":"^\\s*x$"}}}"#;
+        assert!(!fast(s, &m("num: 1e16\n")));
+        assert!(!fast(s, &m("p: \"\u{a0}x\"\n")));
     }
 
     fn set_path(m: &mut Map, path: &str, v: Value) {
@@ -383,13 +389,14 @@ mod tests {
     #[test]
     fn agrees_with_the_full_validator() {
         let schema_text = include_str!("../../values/values.schema.json");
-        let schema: J = serde_json::from_str(schema_text).unwrap();
+        let doc = crate::values::json_doc::parse(schema_text).unwrap();
+        let schema = doc.view(schema_text);
         let defaults = m(include_str!("../../values/values.yaml"));
         assert!(
-            supported_root(&schema, &mut Patterns::default()),
+            supported_root(schema, &mut Patterns::default()),
             "the embedded schema must take the fast path"
         );
-        assert!(surely_valid(&schema, &defaults));
+        assert!(surely_valid(schema, &defaults));
         let mut variants = Vec::new();
         fn leaves(v: &Map, prefix: &str, out: &mut Vec<String>) {
             for (k, x) in v {
@@ -427,7 +434,7 @@ mod tests {
         }
         let mut accepted = 0;
         for v in &variants {
-            if surely_valid(&schema, v) {
+            if surely_valid(schema, v) {
                 accepted += 1;
                 let errs = crate::values::schema::validate_fully(schema_text, v).unwrap();
                 assert!(
