@@ -77,6 +77,11 @@ impl Error {
         };
         Self::new(Kind::Io, format!("open {path}: {what}")).with_file(path)
     }
+    /// A failed write to standard output (a full disk, a closed terminal).
+    pub fn stdout(e: &std::io::Error) -> Self {
+        Self::new(Kind::Io, format!("write <stdout>: {e}"))
+            .with_hint("the output was cut short; check where standard output goes")
+    }
     pub fn with_file(mut self, f: impl Into<String>) -> Self {
         self.file = Some(f.into());
         self

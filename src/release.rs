@@ -86,29 +86,50 @@ impl Schemas {
     /// The parsed schemas of `chart`, and the work that parses them, to run
     /// on another thread. If it never runs, each schema is parsed when checked.
     fn plan(chart: &Chart) -> (Schemas, Option<impl FnOnce() + Send + 'static>) {
-        fn texts(c: &Chart, out: &mut Vec<chart::Text>) {
-            out.extend(c.schema.clone());
-            c.dependencies.iter().for_each(|d| texts(d, out));
-        }
-        let mut all = Vec::new();
-        texts(chart, &mut all);
+        let all = schema_texts(chart);
         if all.is_empty() {
             return (Schemas::none(), None);
         }
         let (done, pending) = Pending::channel();
         let parse = move || {
-            let parsed = all
-                .iter()
-                .map(|t| (t.as_ptr() as usize, schema::parse(t)))
-                .collect();
-            let _ = done.send(parsed);
+            let _ = done.send(parse_all(&all));
         };
         (Schemas(pending), Some(parse))
+    }
+
+    /// Schemas of a chart that another thread reads: the returned work,
+    /// given that chart, parses them.
+    fn deferred() -> (Schemas, impl FnOnce(&Chart) + Send + 'static) {
+        let (done, pending) = Pending::channel();
+        let parse = move |chart: &Chart| {
+            let _ = done.send(parse_all(&schema_texts(chart)));
+        };
+        (Schemas(pending), parse)
     }
 
     fn finish(self) -> HashMap<usize, schema::Parsed> {
         self.0.wait().unwrap_or_default()
     }
+}
+
+/// The `values.schema.json` texts of a chart tree.
+fn schema_texts(chart: &Chart) -> Vec<chart::Text> {
+    fn texts(c: &Chart, out: &mut Vec<chart::Text>) {
+        out.extend(c.schema.clone());
+        c.dependencies.iter().for_each(|d| texts(d, out));
+    }
+    let mut all = Vec::new();
+    texts(chart, &mut all);
+    all
+}
+
+/// Schemas by the address of their text, which identifies them in the tree
+/// that is checked: the texts are shared, not copied.
+fn parse_all(texts: &[chart::Text]) -> HashMap<usize, schema::Parsed> {
+    texts
+        .iter()
+        .map(|t| (t.as_ptr() as usize, schema::parse(t)))
+        .collect()
 }
 
 /// The chart and the user's values, for commands that do not render.
@@ -123,33 +144,58 @@ pub fn load_for_render(req: &Request) -> Result<Loaded> {
 }
 
 fn load(req: &Request, for_render: bool) -> Result<Loaded> {
+    let check = !req.skip_schema_validation;
+    // The embedded chart's templates and schemas are known before it is
+    // loaded: a helper thread reads its outline (no values) and prepares
+    // from it while this one loads the chart with its values. Another
+    // chart is read once, here, and the helper starts from it.
+    let early = req.chart.is_none() && (for_render || check);
+    let (mut engine, mut schemas) = (render::Preparing::none(), Schemas::none());
+    if early {
+        let (e, prepare) = render::Preparing::deferred();
+        let (s, parse) = Schemas::deferred();
+        (engine, schemas) = (e, s);
+        crate::threads::spawn(move || {
+            if let Ok(outline) = chart::embedded_outline() {
+                if for_render {
+                    prepare(&outline);
+                }
+                if check {
+                    parse(&outline);
+                }
+            }
+        });
+    }
     let (mut chart, pull_report) =
         chart::load_any(req.chart.as_deref(), req.version.as_deref(), &req.registry)?;
     chart.check_dependencies()?;
-    let (schemas, parse) = if req.skip_schema_validation {
-        (Schemas::none(), None)
-    } else {
-        Schemas::plan(&chart)
-    };
-    let (engine, prepare) = if for_render {
-        let (engine, work) = render::Preparing::plan(&chart);
-        (engine, Some(work))
-    } else {
-        (render::Preparing::none(), None)
-    };
-    // One helper thread for both, while this one computes the values: a
-    // third busy thread on a two-core machine would only slow the others.
-    // The engine comes first, as the render waits for it; the schemas are
-    // needed only once the render has started.
-    if parse.is_some() || prepare.is_some() {
-        crate::threads::spawn(move || {
-            if let Some(work) = prepare {
-                work();
-            }
-            if let Some(work) = parse {
-                work();
-            }
-        });
+    if !early {
+        let (parse, prepare);
+        (schemas, parse) = if check {
+            Schemas::plan(&chart)
+        } else {
+            (Schemas::none(), None)
+        };
+        (engine, prepare) = if for_render {
+            let (engine, work) = render::Preparing::plan(&chart);
+            (engine, Some(work))
+        } else {
+            (render::Preparing::none(), None)
+        };
+        // One helper thread for both, while this one computes the values: a
+        // third busy thread on a two-core machine would only slow the others.
+        // The engine comes first, as the render waits for it; the schemas are
+        // needed only once the render has started.
+        if parse.is_some() || prepare.is_some() {
+            crate::threads::spawn(move || {
+                if let Some(work) = prepare {
+                    work();
+                }
+                if let Some(work) = parse {
+                    work();
+                }
+            });
+        }
     }
     let mut origins = Origins::new();
     let user = values::user_values_with_origins(&req.values, &mut origins)?;

@@ -373,3 +373,64 @@ fn auth_types_match_items_with_spaces_around_them() {
     assert!(!render("basic, saml"));
     assert!(!render("basic"));
 }
+
+/// The stream goes out whole through a pipe whatever its size, a reader
+/// that stops early is no error (as with `| head`), and a write that fails
+/// is reported as one.
+#[test]
+fn output_to_pipes_and_full_devices() {
+    use std::io::Read;
+    use std::process::Stdio;
+    let q = root()
+        .join("values/examples/quickstart.yaml")
+        .display()
+        .to_string();
+    let whole = run(&["template", "-f", &q]);
+    assert!(whole.status.success(), "{}", stderr(&whole));
+    // Read slowly through a pipe: partial writes must resume where they
+    // stopped.
+    let mut child = bin()
+        .args(["template", "-f", &q])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = child.stdout.take().unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = out.read(&mut buf).unwrap();
+        if n == 0 {
+            break;
+        }
+        got.extend_from_slice(&buf[..n]);
+        std::thread::sleep(std::time::Duration::from_micros(200));
+    }
+    assert!(child.wait().unwrap().success());
+    assert_eq!(got, whole.stdout);
+    // A reader that closes after a few bytes.
+    let mut child = bin()
+        .args(["template", "-f", &q])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = child.stdout.take().unwrap();
+    out.read_exact(&mut buf[..16]).unwrap();
+    drop(out);
+    let done = child.wait_with_output().unwrap();
+    assert!(done.status.success(), "{}", stderr(&done));
+    // A device that takes nothing.
+    if let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") {
+        let o = bin()
+            .args(["template", "-f", &q])
+            .stdout(full)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(1));
+        assert!(
+            stderr(&o).contains("write <stdout>: No space left"),
+            "{}",
+            stderr(&o)
+        );
+    }
+}

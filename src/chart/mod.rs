@@ -105,10 +105,17 @@ impl Chart {
 
     /// Builds a chart from its files. `origin` names it in messages.
     pub fn from_files(files: Files, origin: &str) -> Result<Chart> {
-        Self::from_files_depth(files, origin, 0)
+        Self::from_files_depth(files, origin, 0, true)
     }
 
-    fn from_files_depth(mut files: Files, origin: &str, depth: usize) -> Result<Chart> {
+    /// `with_values` false leaves every `values.yaml` unread (`values`
+    /// empty), for an outline of the chart's templates.
+    fn from_files_depth(
+        mut files: Files,
+        origin: &str,
+        depth: usize,
+        with_values: bool,
+    ) -> Result<Chart> {
         if depth > 16 {
             return Err(Error::new(
                 Kind::Parse,
@@ -166,11 +173,15 @@ impl Chart {
             Some(b) => text(b, origin, "values.yaml")?,
             None => Text::default(),
         };
-        let values = yaml::parse_values(&values_text, None).map_err(|e| {
-            Error::new(Kind::Parse, format!("{origin}/values.yaml: {}", e.message))
-                .with_file(format!("{origin}/values.yaml"))
-                .at(e.line, e.col)
-        })?;
+        let values = if with_values {
+            yaml::parse_values(&values_text, None).map_err(|e| {
+                Error::new(Kind::Parse, format!("{origin}/values.yaml: {}", e.message))
+                    .with_file(format!("{origin}/values.yaml"))
+                    .at(e.line, e.col)
+            })?
+        } else {
+            Map::new()
+        };
         let schema = match files.get("values.schema.json") {
             Some(b) => Some(text(b, origin, "values.schema.json")?),
             None => None,
@@ -209,6 +220,7 @@ impl Chart {
                 f,
                 &format!("{origin}/charts/{name}"),
                 depth + 1,
+                with_values,
             )?);
         }
         for (path, data) in sub_archives {
@@ -217,6 +229,7 @@ impl Chart {
                 f,
                 &format!("{origin}/{path}"),
                 depth + 1,
+                with_values,
             )?);
         }
         Ok(Chart {
@@ -321,11 +334,22 @@ pub fn load_dir(dir: &std::path::Path) -> Result<Chart> {
 
 /// The Tracecat chart compiled into this binary.
 pub fn embedded() -> Result<Chart> {
+    embedded_with(true)
+}
+
+/// The embedded chart with its `values.yaml` files unread (`values` empty):
+/// its templates and schemas, for work that needs no values, at a fraction
+/// of the cost of [`embedded`].
+pub fn embedded_outline() -> Result<Chart> {
+    embedded_with(false)
+}
+
+fn embedded_with(values: bool) -> Result<Chart> {
     let files: Files = crate::embedded::FILES
         .iter()
         .map(|(p, d)| (p.to_string(), bytes::Bytes::from_static(d)))
         .collect();
-    let mut chart = Chart::from_files(files, "tracecat (embedded)")?;
+    let mut chart = Chart::from_files_depth(files, "tracecat (embedded)", 0, values)?;
     fn checked(c: &mut Chart) {
         c.templates_checked = true;
         c.dependencies.iter_mut().for_each(checked);

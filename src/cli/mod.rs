@@ -470,6 +470,41 @@ pub fn run(args: Vec<String>) -> i32 {
     }
 }
 
+/// Writes `pieces` to stdout one after the other, with as few system calls
+/// as the pipe allows and no copy into a buffer, treating a closed pipe as
+/// success.
+pub fn write_stdout_pieces(pieces: &[&str]) -> Result<()> {
+    use std::io::{IoSlice, Write};
+    let mut slices: Vec<IoSlice> = pieces
+        .iter()
+        .filter(|p| !p.is_empty())
+        .map(|p| IoSlice::new(p.as_bytes()))
+        .collect();
+    let mut rest = &mut slices[..];
+    let mut out = std::io::stdout().lock();
+    // Stdout's line buffer holds nothing yet; what it would gather is sent
+    // as is.
+    let written = (|| {
+        out.flush()?;
+        while !rest.is_empty() {
+            // At most IOV_MAX (1024) slices per call on Linux.
+            let n = rest.len().min(1024);
+            match out.write_vectored(&rest[..n]) {
+                Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+                Ok(done) => IoSlice::advance_slices(&mut rest, done),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        out.flush()
+    })();
+    match written {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Error::stdout(&e)),
+    }
+}
+
 /// Writes to stdout, treating a closed pipe as success.
 pub fn write_stdout(s: &str) -> Result<()> {
     use std::io::Write;
@@ -477,7 +512,7 @@ pub fn write_stdout(s: &str) -> Result<()> {
     match out.write_all(s.as_bytes()).and_then(|_| out.flush()) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(Error::io("<stdout>", &e)),
+        Err(e) => Err(Error::stdout(&e)),
     }
 }
 

@@ -148,18 +148,16 @@ pub fn run(a: TemplateArgs, _debug: bool) -> Result<i32> {
     if let Some(dir) = &a.output_dir {
         return write_output_dir(dir, &name, a.release_name_dir, &docs, &a.show_only);
     }
-    let text = output::format_stream(&docs);
-    let text = if a.show_only.is_empty() {
-        text
+    if a.show_only.is_empty() {
+        super::write_stdout_pieces(&output::stream_pieces(&docs))?;
     } else {
-        output::show_only(&text, &a.show_only)?
-    };
-    super::write_stdout(&text)?;
+        let text = output::format_stream(&docs);
+        super::write_stdout(&output::show_only(&text, &a.show_only)?)?;
+    }
     // The process ends right after this: freeing every tree of the release
     // one node at a time would only add to the run time.
-    std::mem::forget(docs);
-    std::mem::forget(text);
-    std::mem::forget(rel);
+    crate::discard::discard(docs);
+    crate::discard::discard(rel);
     Ok(0)
 }
 
@@ -175,7 +173,7 @@ fn write_output_dir(
     let mut log = String::new();
     for d in docs {
         if !show_only.is_empty() {
-            let rest = d.path.split_once('/').map(|(_, r)| r).unwrap_or(&d.path);
+            let rest = d.path.split_once('/').map(|(_, r)| r).unwrap_or(d.path);
             if !show_only
                 .iter()
                 .any(|p| crate::chart::ignore::glob_match(p, rest))
@@ -186,7 +184,7 @@ fn write_output_dir(
         let rel = if with_release && !d.is_crd {
             format!("{release}/{}", d.path)
         } else {
-            d.path.clone()
+            d.path.to_string()
         };
         let target = Path::new(dir).join(&rel);
         let framed = format!("---\n# Source: {}\n{}\n", d.path, d.text);

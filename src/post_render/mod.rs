@@ -116,7 +116,7 @@ pub fn run(input: impl BufRead, mut out: impl Write, overlay: &Overlay) -> Resul
         if let Some(doc) = process(text, index, overlay)? {
             out.write_all(b"---\n")
                 .and_then(|_| out.write_all(doc.as_bytes()))
-                .map_err(|e| Error::io("<stdout>", &e))?;
+                .map_err(|e| Error::stdout(&e))?;
             written += 1;
         }
         Ok(())
@@ -146,7 +146,7 @@ pub fn run(input: impl BufRead, mut out: impl Write, overlay: &Overlay) -> Resul
         }
     }
     emit(&buf, index, &mut out)?;
-    out.flush().map_err(|e| Error::io("<stdout>", &e))?;
+    out.flush().map_err(|e| Error::stdout(&e))?;
     Ok(written)
 }
 

@@ -307,28 +307,29 @@ pub struct OutputOptions {
     pub show_only: Vec<String>,
 }
 
-/// A framed document: its `# Source` path and text.
-#[derive(Debug, Clone)]
-pub struct Framed {
-    pub path: String,
-    pub text: String,
+/// A framed document: its `# Source` path and text, borrowed from the
+/// release.
+#[derive(Debug, Clone, Copy)]
+pub struct Framed<'a> {
+    pub path: &'a str,
+    pub text: &'a str,
     pub is_hook: bool,
     pub is_crd: bool,
 }
 
 /// The documents to print, in Helm's order.
-pub fn arrange(
-    crds: &[(String, String)],
-    generic: &[Manifest],
-    hooks: &[Manifest],
+pub fn arrange<'a>(
+    crds: &'a [(String, String)],
+    generic: &'a [Manifest],
+    hooks: &'a [Manifest],
     opts: &OutputOptions,
-) -> Vec<Framed> {
+) -> Vec<Framed<'a>> {
     let mut out = Vec::new();
     if opts.include_crds {
         for (p, c) in crds {
             out.push(Framed {
-                path: p.clone(),
-                text: c.clone(),
+                path: p,
+                text: c,
                 is_hook: false,
                 is_crd: true,
             });
@@ -336,8 +337,8 @@ pub fn arrange(
     }
     for m in generic {
         out.push(Framed {
-            path: m.path.clone(),
-            text: m.content.clone(),
+            path: &m.path,
+            text: &m.content,
             is_hook: false,
             is_crd: false,
         });
@@ -348,8 +349,8 @@ pub fn arrange(
                 continue;
             }
             out.push(Framed {
-                path: m.path.clone(),
-                text: m.content.clone(),
+                path: &m.path,
+                text: &m.content,
                 is_hook: true,
                 is_crd: false,
             });
@@ -358,34 +359,38 @@ pub fn arrange(
     out
 }
 
-/// The text `helm template` prints for these documents.
-pub fn format_stream(docs: &[Framed]) -> String {
-    // Written once into a buffer of the right size: the stream is most of
-    // the output, and a copy of it costs fresh pages.
-    let size = docs
-        .iter()
-        .map(|d| d.path.len() + d.text.len() + 16)
-        .sum::<usize>()
-        + 1;
-    let mut out = String::with_capacity(size);
-    let push = |out: &mut String, d: &Framed| {
-        out.push_str("---\n# Source: ");
-        out.push_str(&d.path);
-        out.push('\n');
-        out.push_str(&d.text);
-        out.push('\n');
+/// The stream `helm template` prints, as the pieces it is made of, in
+/// order: written out with one vectored write, it is never copied.
+pub fn stream_pieces<'a>(docs: &[Framed<'a>]) -> Vec<&'a str> {
+    let mut out = Vec::with_capacity(docs.len() * 4 + 1);
+    let push = |out: &mut Vec<&'a str>, d: &Framed<'a>| {
+        out.extend(["---\n# Source: ", d.path, "\n", d.text, "\n"]);
     };
     for d in docs.iter().filter(|d| !d.is_hook) {
         push(&mut out, d);
     }
     // The manifests part is trimmed (it starts with `---`, so only its end
     // can hold whitespace), then a newline, then the hooks as they are.
-    out.truncate(out.trim_end().len());
-    out.push('\n');
+    // No whitespace character spans two pieces, so trimming piece by piece
+    // trims the whole.
+    while let Some(last) = out.last_mut() {
+        let kept = last.trim_end();
+        if !kept.is_empty() {
+            *last = kept;
+            break;
+        }
+        out.pop();
+    }
+    out.push("\n");
     for d in docs.iter().filter(|d| d.is_hook) {
         push(&mut out, d);
     }
     out
+}
+
+/// The stream of [`stream_pieces`] as one string.
+pub fn format_stream(docs: &[Framed]) -> String {
+    stream_pieces(docs).concat()
 }
 
 /// `--show-only`: pieces whose `# Source: CHART/REST` matches a pattern,
@@ -495,14 +500,14 @@ mod tests {
     fn frames_and_filters() {
         let docs = vec![
             Framed {
-                path: "c/templates/a.yaml".into(),
-                text: "kind: A".into(),
+                path: "c/templates/a.yaml",
+                text: "kind: A",
                 is_hook: false,
                 is_crd: false,
             },
             Framed {
-                path: "c/templates/h.yaml".into(),
-                text: "kind: H".into(),
+                path: "c/templates/h.yaml",
+                text: "kind: H",
                 is_hook: true,
                 is_crd: false,
             },
@@ -515,8 +520,8 @@ mod tests {
         assert_eq!(format_stream(&[]), "\n");
         // the manifests part loses its trailing blank space; hooks keep theirs
         let mut spaced = docs.clone();
-        spaced[0].text = "kind: A\n\n  ".into();
-        spaced[1].text = "kind: H\n\n".into();
+        spaced[0].text = "kind: A\n\n  ";
+        spaced[1].text = "kind: H\n\n";
         assert_eq!(
             format_stream(&spaced),
             "---\n# Source: c/templates/a.yaml\nkind: A\n---\n# Source: c/templates/h.yaml\nkind: H\n\n\n"
@@ -524,6 +529,13 @@ mod tests {
         assert_eq!(
             format_stream(&spaced[1..]),
             "\n---\n# Source: c/templates/h.yaml\nkind: H\n\n\n"
+        );
+        // A manifest that is only blank space is trimmed away with the
+        // newlines around it, up to the path before it.
+        spaced[0].text = " \n ";
+        assert_eq!(
+            format_stream(&spaced),
+            "---\n# Source: c/templates/a.yaml\n---\n# Source: c/templates/h.yaml\nkind: H\n\n\n"
         );
     }
 }

@@ -15,6 +15,7 @@ use crate::error::Result;
 use crate::threads::Pending;
 use minijinja::Environment;
 use std::collections::HashMap;
+use std::sync::mpsc::SyncSender;
 use std::sync::{Arc, Mutex};
 
 /// Messages of `notice(msg)` calls, with the job that made each.
@@ -114,6 +115,18 @@ fn set_loader(env: &mut Environment<'static>, sources: &Sources) {
     env.set_loader(move |name| Ok(sources.get(name).map(|s| s.to_string())));
 }
 
+/// The work that prepares `chart`'s templates and sends the result to
+/// `done`. The sources are shared with the chart, not copied.
+fn work(chart: &Chart, done: SyncSender<Result<Prepared>>) -> impl FnOnce() + Send + 'static {
+    let mut entries = Vec::new();
+    let mut sources = HashMap::new();
+    collect(chart, "", &mut entries, &mut sources);
+    let sources = Arc::new(sources);
+    move || {
+        let _ = done.send(Prepared::new(&entries, sources));
+    }
+}
+
 /// A preparation being made elsewhere, or none.
 pub struct Preparing(Pending<Result<Prepared>>);
 
@@ -127,15 +140,15 @@ impl Preparing {
     /// to run on another thread. The sources are shared with the chart,
     /// not copied. If the work never runs, the render prepares for itself.
     pub fn plan(chart: &Chart) -> (Preparing, impl FnOnce() + Send + 'static) {
-        let mut entries = Vec::new();
-        let mut sources = HashMap::new();
-        collect(chart, "", &mut entries, &mut sources);
-        let sources = Arc::new(sources);
         let (done, pending) = Pending::channel();
-        let work = move || {
-            let _ = done.send(Prepared::new(&entries, sources));
-        };
-        (Preparing(pending), work)
+        (Preparing(pending), work(chart, done))
+    }
+
+    /// A preparation for a chart that another thread reads: the returned
+    /// work, given that chart, prepares its templates.
+    pub fn deferred() -> (Preparing, impl FnOnce(&Chart) + Send + 'static) {
+        let (done, pending) = Pending::channel();
+        (Preparing(pending), move |chart: &Chart| work(chart, done)())
     }
 
     /// The preparation, once done; None when there was none or it failed

@@ -41,14 +41,20 @@ pub(crate) fn block_lines(text: &str) -> Option<Vec<(usize, &str)>> {
     if !plain_text(text) {
         return None;
     }
-    let mut lines = Vec::new();
-    for l in text.split('\n') {
-        let rest = l.trim_start_matches(' ');
-        let indent = l.len() - rest.len();
-        if indent == 0 && (rest.starts_with("---") || rest.starts_with("...")) {
+    // Sized once: a rendered manifest has thousands of short lines.
+    let b = text.as_bytes();
+    let mut lines = Vec::with_capacity(memchr::memchr_iter(b'\n', b).count() + 1);
+    let mut start = 0;
+    for end in memchr::memchr_iter(b'\n', b).chain(std::iter::once(b.len())) {
+        let line = &b[start..end];
+        let indent = line.iter().position(|&c| c != b' ').unwrap_or(line.len());
+        let rest = &line[indent..];
+        if indent == 0 && (rest.starts_with(b"---") || rest.starts_with(b"...")) {
             return None;
         }
-        lines.push((indent, rest));
+        // Splits at ASCII bytes (newline, space) of UTF-8 text.
+        lines.push((indent, &text[start + indent..end]));
+        start = end + 1;
     }
     Some(lines)
 }
