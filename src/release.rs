@@ -155,7 +155,9 @@ fn load(req: &Request, for_render: bool) -> Result<Loaded> {
         let (e, prepare) = render::Preparing::deferred();
         let (s, parse) = Schemas::deferred();
         (engine, schemas) = (e, s);
-        crate::threads::spawn(move || {
+        let helper = crate::threads::Helper::spawn(move || {
+            // Counted here, off the path to the render, which asks for it.
+            crate::threads::available();
             if let Ok(outline) = chart::embedded_outline() {
                 if for_render {
                     prepare(&outline);
@@ -165,6 +167,7 @@ fn load(req: &Request, for_render: bool) -> Result<Loaded> {
                 }
             }
         });
+        engine = engine.on(helper);
     }
     let (mut chart, pull_report) =
         chart::load_any(req.chart.as_deref(), req.version.as_deref(), &req.registry)?;
@@ -187,7 +190,7 @@ fn load(req: &Request, for_render: bool) -> Result<Loaded> {
         // The engine comes first, as the render waits for it; the schemas are
         // needed only once the render has started.
         if parse.is_some() || prepare.is_some() {
-            crate::threads::spawn(move || {
+            let helper = crate::threads::Helper::spawn(move || {
                 if let Some(work) = prepare {
                     work();
                 }
@@ -195,6 +198,7 @@ fn load(req: &Request, for_render: bool) -> Result<Loaded> {
                     work();
                 }
             });
+            engine = engine.on(helper);
         }
     }
     let mut origins = Origins::new();

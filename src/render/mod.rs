@@ -249,12 +249,7 @@ fn worker_count(jobs: usize, asked: Option<usize>) -> usize {
                 .ok()
                 .and_then(|v| v.parse().ok())
         })
-        .unwrap_or_else(|| {
-            std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(1)
-                .min(4)
-        });
+        .unwrap_or_else(|| crate::threads::available().min(4));
     want.clamp(1, jobs.max(1))
 }
 
@@ -462,66 +457,86 @@ fn render_jobs<T: Send>(
             }
             done.results.push((i, rendered));
         }
+        // Freeing it would hold up the thread's end, which the caller
+        // waits for.
+        crate::discard::discard(env);
         done
     };
     let workers = worker_count(jobs.len(), opts.threads);
     let mut results = Vec::new();
     let mut compiled = std::collections::HashSet::new();
     let mut gated_off = std::collections::HashSet::new();
+    let mut prepared = prepared;
+    let helper = prepared.take_helper();
+    let panicked = || {
+        Error::new(Kind::Render, "a render thread panicked")
+            .with_hint("this is a bug in tracecat-chart; please report it with the values used")
+    };
     let (shared, notices) = std::thread::scope(|s| {
         let run = &run;
-        // The other threads start now, while the engine may still be in
-        // preparation: starting a thread costs its creator a few hundred
-        // microseconds here, which this way overlap the wait below. Each
-        // gets the engine through a channel; if none comes (it could not
-        // be prepared), it does nothing.
+        let (templates, sources) = (&templates, &sources);
+        // The other threads' work. Each gets the engine through a channel;
+        // if none comes (it could not be prepared), it does nothing.
         let mut beside = Some(beside);
         let mut hand_over = Vec::new();
-        let handles: Vec<_> = (1..workers)
-            .map(|_| {
-                let first = beside.take();
-                let (give, take) = std::sync::mpsc::sync_channel(1);
-                hand_over.push(give);
-                crate::threads::spawn_scoped(s, move || {
-                    if let Some(b) = first {
-                        b();
-                    }
-                    take.recv().ok().map(run)
-                })
-            })
-            .collect();
-        // Prepared ahead for this chart (see `prepare`), or here and now:
-        // the work above needs no engine, so it overlaps a preparation
-        // still going.
-        let prepared = match prepared.finish() {
-            Some(p) => Ok(p),
-            None => Prepared::new(&templates, sources.clone()),
+        let mut works = Vec::new();
+        for _ in 1..workers {
+            let first = beside.take();
+            let (give, take) = std::sync::mpsc::sync_channel(1);
+            hand_over.push(give);
+            works.push(move || {
+                if let Some(b) = first {
+                    b();
+                }
+                take.recv().ok().map(run)
+            });
+        }
+        // The first goes to the thread that prepared the engine, already
+        // running on another CPU; the others start threads now, while the
+        // engine may still be in preparation: starting a thread costs its
+        // creator a few hundred microseconds here, which this way overlap
+        // the wait below.
+        let mut works = works.into_iter();
+        let on_helper = helper.and_then(|h| Some((h, works.next()?)));
+        let handles: Vec<_> = works.map(|w| crate::threads::spawn_scoped(s, w)).collect();
+        let here = move || {
+            // Prepared ahead for this chart (see `prepare`), or here and
+            // now: the work above needs no engine, so it overlaps a
+            // preparation still going.
+            let prepared = match prepared.finish() {
+                Some(p) => Ok(p),
+                None => Prepared::new(templates, sources.clone()),
+            };
+            let ready = prepared.map(|p| p.adopt(sources));
+            if let Ok(r) = &ready {
+                for give in &hand_over {
+                    let _ = give.send((r.env.clone(), r.partials.clone()));
+                }
+            }
+            drop(hand_over);
+            // With no second thread, here and first.
+            if let Some(b) = beside {
+                b();
+            }
+            let mut all = Vec::new();
+            let ready = ready.map(|r| {
+                all.push(run((r.env.clone(), r.partials)));
+                (r.env, r.notices)
+            });
+            for h in handles {
+                all.extend(h.join().map_err(|_| panicked())?);
+            }
+            Ok((ready, all))
         };
-        let ready = prepared.map(|p| p.adopt(&sources));
-        if let Ok(r) = &ready {
-            for give in &hand_over {
-                let _ = give.send((r.env.clone(), r.partials.clone()));
+        let (ready, all) = match on_helper {
+            Some((h, work)) => {
+                let (there, here) = h.beside(work, here);
+                let (ready, mut all) = here?;
+                all.extend(there.map_err(|_| panicked())?);
+                (ready, all)
             }
-        }
-        drop(hand_over);
-        // With no second thread, here and first.
-        if let Some(b) = beside {
-            b();
-        }
-        let mut all = Vec::new();
-        let ready = ready.map(|r| {
-            all.push(run((r.env.clone(), r.partials)));
-            (r.env, r.notices)
-        });
-        for h in handles {
-            match h.join() {
-                Ok(more) => all.extend(more),
-                Err(_) => return Err(Error::new(Kind::Render, "a render thread panicked")
-                    .with_hint(
-                        "this is a bug in tracecat-chart; please report it with the values used",
-                    )),
-            }
-        }
+            None => here()?,
+        };
         for done in all {
             results.extend(done.results);
             compiled.extend(done.compiled);

@@ -12,7 +12,7 @@ use super::guard::engine_guard;
 use super::{collect, new_environment, Entry};
 use crate::chart::{Chart, Text};
 use crate::error::Result;
-use crate::threads::Pending;
+use crate::threads::{Helper, Pending};
 use minijinja::Environment;
 use std::collections::HashMap;
 use std::sync::mpsc::SyncSender;
@@ -128,12 +128,22 @@ fn work(chart: &Chart, done: SyncSender<Result<Prepared>>) -> impl FnOnce() + Se
 }
 
 /// A preparation being made elsewhere, or none.
-pub struct Preparing(Pending<Result<Prepared>>);
+pub struct Preparing(Pending<Result<Prepared>>, Option<Helper>);
 
 impl Preparing {
     /// Nothing prepared ahead: the render prepares for itself.
     pub fn none() -> Preparing {
-        Preparing(Pending::none())
+        Preparing(Pending::none(), None)
+    }
+
+    /// The thread that prepares: once done, it can render beside the
+    /// render's own thread instead of a new one.
+    pub fn on(self, helper: Option<Helper>) -> Preparing {
+        Preparing(self.0, helper)
+    }
+
+    pub fn take_helper(&mut self) -> Option<Helper> {
+        self.1.take()
     }
 
     /// The preparation of `chart`'s templates, and the work that makes it,
@@ -141,14 +151,16 @@ impl Preparing {
     /// not copied. If the work never runs, the render prepares for itself.
     pub fn plan(chart: &Chart) -> (Preparing, impl FnOnce() + Send + 'static) {
         let (done, pending) = Pending::channel();
-        (Preparing(pending), work(chart, done))
+        (Preparing(pending, None), work(chart, done))
     }
 
     /// A preparation for a chart that another thread reads: the returned
     /// work, given that chart, prepares its templates.
     pub fn deferred() -> (Preparing, impl FnOnce(&Chart) + Send + 'static) {
         let (done, pending) = Pending::channel();
-        (Preparing(pending), move |chart: &Chart| work(chart, done)())
+        (Preparing(pending, None), move |chart: &Chart| {
+            work(chart, done)()
+        })
     }
 
     /// The preparation, once done; None when there was none or it failed

@@ -108,13 +108,20 @@ pub fn validate(schema_text: &str, values: &Map) -> Result<Vec<Violation>, Strin
 }
 
 /// A schema document as read for the fast path (or why it is not JSON),
-/// ready for [`validate_parsed`] with the same text: reading costs more
-/// than checking valid values, so a render reads while it computes the
-/// values.
-pub type Parsed = Result<super::json_doc::Doc, String>;
+/// ready for [`validate_parsed`] with the same text: reading it and
+/// learning what the fast check needs cost more than checking valid
+/// values, so a render does both while it computes the values.
+pub type Parsed = Result<ParsedSchema, String>;
+
+pub struct ParsedSchema {
+    doc: super::json_doc::Doc,
+    checker: super::schema_fast::Checker,
+}
 
 pub fn parse(schema_text: &str) -> Parsed {
-    super::json_doc::parse(schema_text).map_err(not_json)
+    let doc = super::json_doc::parse(schema_text).map_err(not_json)?;
+    let checker = super::schema_fast::Checker::new(doc.view(schema_text));
+    Ok(ParsedSchema { doc, checker })
 }
 
 /// [`validate`] with the schema already read from `schema_text`.
@@ -123,8 +130,8 @@ pub fn validate_parsed(
     schema_text: &str,
     values: &Map,
 ) -> Result<Vec<Violation>, String> {
-    let doc = schema.as_ref().map_err(Clone::clone)?;
-    if super::schema_fast::surely_valid(doc.view(schema_text), values) {
+    let p = schema.as_ref().map_err(Clone::clone)?;
+    if p.checker.surely_valid(p.doc.view(schema_text), values) {
         return Ok(Vec::new());
     }
     violations(&parse_schema(schema_text)?, values)

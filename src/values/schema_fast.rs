@@ -13,15 +13,31 @@ use super::model::{Map, Value};
 
 /// True only when `schema` is in the supported subset and `v` satisfies it.
 pub fn surely_valid(schema: J, v: &Map) -> bool {
-    let mut patterns = Patterns::default();
-    supported_root(schema, &mut patterns) && check_map(schema, v, &patterns)
+    Checker::new(schema).surely_valid(schema, v)
+}
+
+/// What the check learns from the schema alone (whether it is in the
+/// supported subset, its patterns compiled), so that it can be learnt
+/// before the values exist, on another thread.
+pub struct Checker(Option<Patterns>);
+
+impl Checker {
+    pub fn new(schema: J) -> Checker {
+        let mut patterns = Patterns::default();
+        Checker(supported_root(schema, &mut patterns).then_some(patterns))
+    }
+
+    /// [`surely_valid`] for the schema this checker was made from.
+    pub fn surely_valid(&self, schema: J, v: &Map) -> bool {
+        self.0.as_ref().is_some_and(|p| check_map(schema, v, p))
+    }
 }
 
 /// Every `pattern` of the schema, compiled once. Only ASCII text is ever
 /// matched, so the patterns compile without Unicode classes (the same
 /// answers on ASCII, for a fraction of the compile time).
 #[derive(Default)]
-struct Patterns(std::collections::HashMap<String, regex::bytes::Regex>);
+pub struct Patterns(std::collections::HashMap<String, regex::bytes::Regex>);
 
 impl Patterns {
     fn add(&mut self, p: &str) -> bool {
