@@ -105,16 +105,18 @@ impl Chart {
 
     /// Builds a chart from its files. `origin` names it in messages.
     pub fn from_files(files: Files, origin: &str) -> Result<Chart> {
-        Self::from_files_depth(files, origin, 0, true)
+        let read = Reading {
+            values: true,
+            ignore: true,
+        };
+        Self::from_files_depth(files, origin, 0, read)
     }
 
-    /// `with_values` false leaves every `values.yaml` unread (`values`
-    /// empty), for an outline of the chart's templates.
     fn from_files_depth(
         mut files: Files,
         origin: &str,
         depth: usize,
-        with_values: bool,
+        read: Reading,
     ) -> Result<Chart> {
         if depth > 16 {
             return Err(Error::new(
@@ -122,7 +124,8 @@ impl Chart {
                 format!("{origin}: subcharts nested more than 16 deep"),
             ));
         }
-        if let Some(ig) = files.get(".helmignore") {
+        if !read.ignore {
+        } else if let Some(ig) = files.get(".helmignore") {
             let rules = ignore::Rules::parse(&String::from_utf8_lossy(ig))
                 .map_err(|e| Error::new(Kind::Parse, format!("{origin}/.helmignore: {e}")))?;
             files.retain(|p, _| {
@@ -173,7 +176,7 @@ impl Chart {
             Some(b) => text(b, origin, "values.yaml")?,
             None => Text::default(),
         };
-        let values = if with_values {
+        let values = if read.values {
             yaml::parse_values(&values_text, None).map_err(|e| {
                 Error::new(Kind::Parse, format!("{origin}/values.yaml: {}", e.message))
                     .with_file(format!("{origin}/values.yaml"))
@@ -220,7 +223,7 @@ impl Chart {
                 f,
                 &format!("{origin}/charts/{name}"),
                 depth + 1,
-                with_values,
+                read,
             )?);
         }
         for (path, data) in sub_archives {
@@ -229,7 +232,7 @@ impl Chart {
                 f,
                 &format!("{origin}/{path}"),
                 depth + 1,
-                with_values,
+                read,
             )?);
         }
         Ok(Chart {
@@ -337,6 +340,24 @@ pub fn embedded() -> Result<Chart> {
     embedded_with(true)
 }
 
+fn embedded_files() -> Files {
+    crate::embedded::FILES
+        .iter()
+        .map(|(p, d)| (p.to_string(), bytes::Bytes::from_static(d)))
+        .collect()
+}
+
+/// How much of a chart's files [`Chart::from_files_depth`] reads.
+#[derive(Clone, Copy)]
+struct Reading {
+    /// Parse `values.yaml` (false: `values` left empty, for an outline of
+    /// the templates).
+    values: bool,
+    /// Apply `.helmignore` and the built-in ignore rules (false: the files
+    /// are known to hold nothing they drop).
+    ignore: bool,
+}
+
 /// The embedded chart with its `values.yaml` files unread (`values` empty):
 /// its templates and schemas, for work that needs no values, at a fraction
 /// of the cost of [`embedded`].
@@ -345,11 +366,13 @@ pub fn embedded_outline() -> Result<Chart> {
 }
 
 fn embedded_with(values: bool) -> Result<Chart> {
-    let files: Files = crate::embedded::FILES
-        .iter()
-        .map(|(p, d)| (p.to_string(), bytes::Bytes::from_static(d)))
-        .collect();
-    let mut chart = Chart::from_files_depth(files, "tracecat (embedded)", 0, values)?;
+    // Its `.helmignore` files drop none of its files (a test checks it),
+    // so they are not applied on every run.
+    let read = Reading {
+        values,
+        ignore: false,
+    };
+    let mut chart = Chart::from_files_depth(embedded_files(), "tracecat (embedded)", 0, read)?;
     fn checked(c: &mut Chart) {
         c.templates_checked = true;
         c.dependencies.iter_mut().for_each(checked);
@@ -400,5 +423,44 @@ pub fn load(reference: Option<&str>) -> Result<Chart> {
                     .with_hint("CHART is a chart folder, a .tgz archive, or omitted for the embedded Tracecat chart"))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every file of a chart tree, and its templates, by path.
+    fn paths(c: &Chart, prefix: &str, out: &mut Vec<String>) {
+        out.extend(c.files.keys().map(|k| format!("{prefix}{k}")));
+        out.extend(
+            c.templates
+                .iter()
+                .map(|(k, _)| format!("{prefix}{k} (template)")),
+        );
+        for d in &c.dependencies {
+            paths(d, &format!("{prefix}charts/{}/", d.name()), out);
+        }
+    }
+
+    /// The embedded chart skips `.helmignore` on every run: that is only
+    /// right while the rules would drop none of its files.
+    #[test]
+    fn the_embedded_chart_holds_nothing_its_ignore_rules_drop() {
+        let (mut skipped, mut applied) = (Vec::new(), Vec::new());
+        paths(&embedded().unwrap(), "", &mut skipped);
+        let read = Chart::from_files(embedded_files(), "embedded, rules applied").unwrap();
+        paths(&read, "", &mut applied);
+        let dropped: Vec<_> = skipped.iter().filter(|p| !applied.contains(p)).collect();
+        assert!(
+            dropped.is_empty(),
+            "files .helmignore drops are embedded (remove them from chart/, templates/ or values/): {dropped:?}"
+        );
+        assert_eq!(skipped, applied);
+        // The outline is the same chart, values aside.
+        let mut outline = Vec::new();
+        paths(&embedded_outline().unwrap(), "", &mut outline);
+        assert_eq!(outline, skipped);
+        assert!(embedded_outline().unwrap().values.is_empty());
     }
 }

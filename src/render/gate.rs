@@ -73,52 +73,81 @@ enum Piece<'s> {
     Tag(&'s str),
 }
 
-/// Splits `src` into pieces; None when it holds anything this scanner does
-/// not model (an unterminated tag, a raw block).
-fn pieces(src: &str) -> Option<Vec<Piece<'_>>> {
-    let b = src.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
+/// The pieces of `src`, in order, found as they are asked for: most
+/// templates show they have no gate within their first few pieces, and
+/// are not scanned further. Anything this scanner does not model (an
+/// unterminated tag, a raw block) ends the pieces and sets `unmodelled`.
+struct Pieces<'s> {
+    src: &'s str,
+    at: usize,
+    unmodelled: bool,
+}
+
+impl<'s> Pieces<'s> {
+    fn new(src: &'s str) -> Pieces<'s> {
+        Pieces {
+            src,
+            at: 0,
+            unmodelled: false,
+        }
+    }
+
+    fn stop(&mut self) -> Option<Piece<'s>> {
+        self.unmodelled = true;
+        self.at = self.src.len();
+        None
+    }
+}
+
+impl<'s> Iterator for Pieces<'s> {
+    type Item = Piece<'s>;
+
+    fn next(&mut self) -> Option<Piece<'s>> {
+        let (src, i) = (self.src, self.at);
+        let b = src.as_bytes();
+        if i >= b.len() {
+            return None;
+        }
         let Some(off) = memchr::memchr(b'{', &b[i..]) else {
-            out.push(Piece::Text(&src[i..]));
-            break;
+            self.at = b.len();
+            return Some(Piece::Text(&src[i..]));
         };
         let at = i + off;
         let kind = match b.get(at + 1) {
             Some(&k @ (b'{' | b'%' | b'#')) => k,
             _ => {
-                // A lone `{` is text; keep scanning after it.
-                out.push(Piece::Text(&src[i..at + 1]));
-                i = at + 1;
-                continue;
+                // A lone `{` is text; the scan goes on after it.
+                self.at = at + 1;
+                return Some(Piece::Text(&src[i..at + 1]));
             }
         };
         if at > i {
-            out.push(Piece::Text(&src[i..at]));
+            self.at = at;
+            return Some(Piece::Text(&src[i..at]));
         }
         let start = at + 2;
         if kind == b'#' {
-            let end = memchr::memmem::find(&b[start..], b"#}")?;
-            out.push(Piece::Comment);
-            i = start + end + 2;
-            continue;
+            let Some(end) = memchr::memmem::find(&b[start..], b"#}") else {
+                return self.stop();
+            };
+            self.at = start + end + 2;
+            return Some(Piece::Comment);
         }
         let close = if kind == b'{' { b'}' } else { b'%' };
-        let end = tag_end(b, start, close)?;
-        if close == b'%' {
-            let inner = src[start..end].trim_start_matches(['-', '+']);
-            let inner = inner.trim_end_matches(['-', '+']).trim();
-            if inner == "raw" || inner.starts_with("raw ") {
-                return None;
-            }
-            out.push(Piece::Tag(inner));
-        } else {
-            out.push(Piece::Var);
+        let Some(end) = tag_end(b, start, close) else {
+            return self.stop();
+        };
+        self.at = end + 2;
+        if close == b'}' {
+            return Some(Piece::Var);
         }
-        i = end + 2;
+        let inner = src[start..end].trim_start_matches(['-', '+']);
+        let inner = inner.trim_end_matches(['-', '+']).trim();
+        if inner == "raw" || inner.starts_with("raw ") {
+            return self.stop();
+        }
+        Some(Piece::Tag(inner))
     }
-    Some(out)
 }
 
 /// Past the string literal opening at `b[i]` (with backslash escapes).
@@ -178,13 +207,12 @@ fn identifiers(expr: &str) -> impl Iterator<Item = &str> {
 
 /// The template's whole-file gate, if it has one.
 pub fn find(src: &str) -> Option<Gate<'_>> {
-    let pieces = pieces(src)?;
+    let mut it = Pieces::new(src);
     // Names the prelude binds that an expression cannot see without
     // running the template: imported modules and macros.
     let mut hidden: Vec<&str> = Vec::new();
     let mut sets = Vec::new();
     let mut imports = Vec::new();
-    let mut it = pieces.iter();
     let cond = loop {
         match it.next()? {
             Piece::Text(t) if t.trim().is_empty() => {}
@@ -248,12 +276,16 @@ pub fn find(src: &str) -> Option<Gate<'_>> {
     if depth != 0 {
         return None;
     }
-    for p in it {
+    for p in it.by_ref() {
         match p {
             Piece::Comment => {}
             Piece::Text(t) if t.trim().is_empty() => {}
             _ => return None,
         }
+    }
+    // Pieces ended early: the file holds what this scanner does not model.
+    if it.unmodelled {
+        return None;
     }
     // minijinja's standalone expression lexer ends at `}}` and then panics
     // (2.24: "empty lexer stack"), where the template's block lexer would
