@@ -156,12 +156,13 @@ fn load(req: &Request, for_render: bool) -> Result<Loaded> {
         let (s, parse) = Schemas::deferred();
         (engine, schemas) = (e, s);
         let helper = crate::threads::Helper::spawn(move || {
-            // Counted here, off the path to the render, which asks for it.
-            crate::threads::available();
             if let Ok(outline) = chart::embedded_outline() {
                 if for_render {
                     prepare(&outline);
                 }
+                // Counted here, after the engine the render waits for, for
+                // the render, which asks for it while it waits.
+                crate::threads::available();
                 if check {
                     parse(&outline);
                 }
