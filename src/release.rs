@@ -159,10 +159,10 @@ fn load(req: &Request, for_render: bool) -> Result<Loaded> {
             if let Ok(outline) = chart::embedded_outline() {
                 if for_render {
                     prepare(&outline);
+                    // Counted here, after the engine the render waits for,
+                    // for the render, which asks for it while it waits.
+                    crate::threads::available();
                 }
-                // Counted here, after the engine the render waits for, for
-                // the render, which asks for it while it waits.
-                crate::threads::available();
                 if check {
                     parse(&outline);
                 }

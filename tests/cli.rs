@@ -6,10 +6,7 @@ use common::*;
 
 #[test]
 fn quickstart_renders_and_is_deterministic() {
-    let q = root()
-        .join("values/examples/quickstart.yaml")
-        .display()
-        .to_string();
+    let q = quickstart();
     let a = run(&["template", "-f", &q]);
     assert!(a.status.success(), "{}", stderr(&a));
     let b = run(&["template", "-f", &q]);
@@ -231,10 +228,7 @@ fn release_name_and_kube_version_are_checked() {
 
 #[test]
 fn name_template_sets_the_release_name_as_in_helm() {
-    let q = root()
-        .join("values/examples/quickstart.yaml")
-        .display()
-        .to_string();
+    let q = quickstart();
     let by_flag = run(&[
         "template",
         "--name-template",
@@ -347,10 +341,7 @@ fn chart_refusals_name_the_key() {
 /// the API gets the OIDC settings exactly when one item is `oidc`.
 #[test]
 fn auth_types_match_items_with_spaces_around_them() {
-    let q = root()
-        .join("values/examples/quickstart.yaml")
-        .display()
-        .to_string();
+    let q = quickstart();
     let render = |types: &str| {
         // `\,` keeps a comma inside the value, as with Helm.
         let set = format!("tracecat.auth.types={}", types.replace(',', "\\,"));
@@ -381,10 +372,7 @@ fn auth_types_match_items_with_spaces_around_them() {
 fn output_to_pipes_and_full_devices() {
     use std::io::Read;
     use std::process::Stdio;
-    let q = root()
-        .join("values/examples/quickstart.yaml")
-        .display()
-        .to_string();
+    let q = quickstart();
     let whole = run(&["template", "-f", &q]);
     assert!(whole.status.success(), "{}", stderr(&whole));
     // Read slowly through a pipe: partial writes must resume where they

@@ -38,10 +38,7 @@ fn files_and_exit_code() {
 #[test]
 fn render_specs_show_upgrade_findings() {
     let d = TempDir::new("diff2");
-    let q = root()
-        .join("values/examples/quickstart.yaml")
-        .display()
-        .to_string();
+    let q = quickstart();
     let change = d
         .write(
             "change.yaml",

@@ -283,10 +283,7 @@ fn helm_to_ours_with_ranges_digests_cache_and_tampering() {
         .trim()
         .to_string();
     let chart = format!("{remote}/tracecat");
-    let q = root()
-        .join("values/examples/quickstart.yaml")
-        .display()
-        .to_string();
+    let q = quickstart();
     let t = tc(
         home.path(),
         &[

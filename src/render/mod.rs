@@ -134,7 +134,14 @@ pub fn new_environment() -> Environment<'static> {
 }
 
 /// Every template of the chart tree, in chart order, and the sources by
-/// name for the loader.
+/// name for the loader (shared with the chart, not copied).
+fn templates_of(chart: &Chart) -> (Vec<Entry>, prepare::Sources) {
+    let mut names = Vec::new();
+    let mut sources = std::collections::HashMap::new();
+    collect(chart, "", &mut names, &mut sources);
+    (names, Arc::new(sources))
+}
+
 fn collect(
     chart: &Chart,
     prefix: &str,
@@ -306,15 +313,12 @@ fn render_jobs<T: Send>(
     chart: &Chart,
     values: &Map,
     opts: &RenderOptions,
-    prepared: Preparing,
+    mut prepared: Preparing,
     beside: impl FnOnce() + Send,
     finish: impl Fn(&str, String) -> T + Sync,
 ) -> Result<(Vec<T>, Vec<String>)> {
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-    let mut templates = Vec::new();
-    let mut sources = std::collections::HashMap::new();
-    collect(chart, "", &mut templates, &mut sources);
-    let sources = Arc::new(sources);
+    let (templates, sources) = templates_of(chart);
     let dots = build_dots(chart, values, opts);
     let mut jobs = Vec::new();
     let mut compile_only = Vec::new();
@@ -466,7 +470,6 @@ fn render_jobs<T: Send>(
     let mut results = Vec::new();
     let mut compiled = std::collections::HashSet::new();
     let mut gated_off = std::collections::HashSet::new();
-    let mut prepared = prepared;
     let helper = prepared.take_helper();
     let panicked = || {
         Error::new(Kind::Render, "a render thread panicked")
@@ -769,9 +772,7 @@ mod tests {
     #[test]
     fn every_embedded_template_compiles() {
         let c = crate::chart::embedded().unwrap();
-        let mut names = Vec::new();
-        let mut sources = std::collections::HashMap::new();
-        collect(&c, "", &mut names, &mut sources);
+        let (names, sources) = templates_of(&c);
         assert!(names.len() > 30 && names.iter().all(|e| e.checked));
         let env = new_environment();
         for e in &names {

@@ -9,7 +9,7 @@
 //! from a template that is not in the tree finally rendered.
 
 use super::guard::engine_guard;
-use super::{collect, new_environment, Entry};
+use super::{new_environment, templates_of, Entry};
 use crate::chart::{Chart, Text};
 use crate::error::Result;
 use crate::threads::{Helper, Pending};
@@ -118,10 +118,7 @@ fn set_loader(env: &mut Environment<'static>, sources: &Sources) {
 /// The work that prepares `chart`'s templates and sends the result to
 /// `done`. The sources are shared with the chart, not copied.
 fn work(chart: &Chart, done: SyncSender<Result<Prepared>>) -> impl FnOnce() + Send + 'static {
-    let mut entries = Vec::new();
-    let mut sources = HashMap::new();
-    collect(chart, "", &mut entries, &mut sources);
-    let sources = Arc::new(sources);
+    let (entries, sources) = templates_of(chart);
     move || {
         let _ = done.send(Prepared::new(&entries, sources));
     }
@@ -195,10 +192,8 @@ mod tests {
 
     /// The templates of `c`, prepared on this thread.
     fn prepared(c: &Chart) -> Result<Prepared> {
-        let mut entries = Vec::new();
-        let mut sources = HashMap::new();
-        collect(c, "", &mut entries, &mut sources);
-        Prepared::new(&entries, Arc::new(sources))
+        let (entries, sources) = templates_of(c);
+        Prepared::new(&entries, sources)
     }
 
     #[test]

@@ -61,6 +61,14 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The README's quickstart values file.
+pub fn quickstart() -> String {
+    root()
+        .join("values/examples/quickstart.yaml")
+        .display()
+        .to_string()
+}
+
 pub fn fixture(name: &str) -> String {
     root()
         .join("tests/fixtures")
