@@ -1,14 +1,38 @@
 # Build, test, lint and bench tracecat-chart.
 CARGO ?= cargo
 
-.PHONY: build test lint bench micro-bench fuzz clean schema k8s-schemas install-helm-plugin
+.PHONY: build test test-release lint bench micro-bench fuzz clean schema k8s-schemas install-helm-plugin
 
+# The release binary. On Linux with glibc it links the C runtime statically
+# and at a fixed address: a process then starts without the dynamic loader
+# mapping and linking libc, libm and libgcc_s, about 0.4 ms of every run on
+# our machines (a tenth of a render). The target is named explicitly so that
+# the flags do not reach build scripts and proc-macros. Elsewhere it is the
+# plain `cargo build --release`.
+HOST := $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
+ifneq ($(findstring -linux-gnu,$(HOST)),)
+RELEASE_FLAGS := -C target-feature=+crt-static -C relocation-model=static
+BIN := target/$(HOST)/release/tracecat-chart
+build:
+	RUSTFLAGS="$$RUSTFLAGS $(RELEASE_FLAGS)" $(CARGO) build --release --target $(HOST)
+else
+BIN := target/release/tracecat-chart
 build:
 	$(CARGO) build --release
+endif
 
 test:
 	$(CARGO) test --all-targets
 	$(CARGO) clippy --all-targets -- -D warnings
+	$(MAKE) test-release
+
+# The end-to-end tests again, against the release binary when it is linked
+# differently from the one `cargo test` builds.
+test-release:
+ifneq ($(BIN),target/release/tracecat-chart)
+	$(MAKE) build
+	TRACECAT_CHART_TEST_BIN=$(abspath $(BIN)) $(CARGO) test --test '*'
+endif
 
 lint:
 	$(CARGO) clippy --all-targets -- -D warnings
@@ -16,7 +40,7 @@ lint:
 
 # Whole-process figures side by side with Helm, kubectl and the floor (installs nothing).
 bench: build
-	python3 scripts/bench.py
+	TRACECAT_CHART_BIN=$(abspath $(BIN)) python3 scripts/bench.py
 
 # Criterion micro-benchmarks: values YAML, merge, --set, render.
 micro-bench:

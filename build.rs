@@ -60,12 +60,24 @@ fn main() {
     for (_, p) in &files {
         println!("cargo:rerun-if-changed={}", p.display());
     }
-    if packed_relocations_work() {
-        println!("cargo:rustc-link-arg-bins=-Wl,-z,pack-relative-relocs");
+    // A static build (see the Makefile's `build`) chooses its own
+    // addressing and has no dynamic relocations to pack.
+    if !static_build() {
+        if packed_relocations_work() {
+            println!("cargo:rustc-link-arg-bins=-Wl,-z,pack-relative-relocs");
+        }
+        if fixed_address() {
+            println!("cargo:rustc-link-arg-bins=-no-pie");
+        }
     }
-    if fixed_address() {
-        println!("cargo:rustc-link-arg-bins=-no-pie");
-    }
+}
+
+/// The C runtime is linked statically (`-C target-feature=+crt-static`).
+fn static_build() -> bool {
+    std::env::var("CARGO_CFG_TARGET_FEATURE")
+        .unwrap_or_default()
+        .split(',')
+        .any(|f| f == "crt-static")
 }
 
 /// The binary is linked at a fixed address (not position-independent), as

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Whole-process benchmarks of tracecat-chart, side by side with its peers.
 
-Installs nothing. Uses target/release/tracecat-chart (`make bench` builds it)
+Installs nothing. Uses the release binary ($TRACECAT_CHART_BIN; `make bench`
+builds it and sets it; target/release/tracecat-chart otherwise)
 and, when present, the peers from ../shared/tools/get-peers.sh ($TRACECAT_PEERS
 or ~/.local/peers): helm4 for `helm template`, kubectl for `kubectl kustomize`.
 For Helm, point $TRACECAT_PUBLIC_CHART at the public Go-template chart (its
@@ -28,7 +29,7 @@ import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-OURS = os.path.join(ROOT, "target", "release", "tracecat-chart")
+OURS = os.environ.get("TRACECAT_CHART_BIN") or os.path.join(ROOT, "target", "release", "tracecat-chart")
 PEERS = os.environ.get("TRACECAT_PEERS") or os.path.expanduser("~/.local/peers")
 RUNS = int(os.environ.get("BENCH_RUNS", "20"))
 QUICKSTART = os.path.join(ROOT, "values", "examples", "quickstart.yaml")

@@ -12,6 +12,7 @@ pub mod discard;
 pub mod error;
 pub mod explain;
 pub mod fsutil;
+pub mod heap;
 pub mod lint;
 pub mod names;
 pub mod oci;

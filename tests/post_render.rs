@@ -274,11 +274,7 @@ fn errors_name_the_document() {
 }
 
 fn path_with_binary() -> String {
-    let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_tracecat-chart"))
-        .parent()
-        .unwrap()
-        .display()
-        .to_string();
+    let bin_dir = common::bin_path().parent().unwrap().display().to_string();
     format!("{bin_dir}:{}", std::env::var("PATH").unwrap_or_default())
 }
 

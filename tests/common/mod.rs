@@ -7,8 +7,18 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use tracecat_chart::values::{yaml, Value};
 
+/// The binary under test: the one cargo built with the tests, or the one
+/// `TRACECAT_CHART_TEST_BIN` names (`make test` runs the suite again against
+/// the release build, which is linked differently).
+pub fn bin_path() -> PathBuf {
+    match std::env::var_os("TRACECAT_CHART_TEST_BIN") {
+        Some(p) if !p.is_empty() => PathBuf::from(p),
+        _ => PathBuf::from(env!("CARGO_BIN_EXE_tracecat-chart")),
+    }
+}
+
 pub fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_tracecat-chart"))
+    Command::new(bin_path())
 }
 
 pub fn run(args: &[&str]) -> Output {
