@@ -317,7 +317,7 @@ fn render_jobs<T: Send>(
     beside: impl FnOnce() + Send,
     finish: impl Fn(&str, String) -> T + Sync,
 ) -> Result<(Vec<T>, Vec<String>)> {
-    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::atomic::{AtomicUsize, Ordering};
     let (templates, sources) = templates_of(chart);
     let dots = build_dots(chart, values, opts);
     let mut jobs = Vec::new();
@@ -364,8 +364,15 @@ fn render_jobs<T: Send>(
     });
     let limit = max_output_bytes();
     let total = AtomicUsize::new(0);
+    // Threads take the largest templates first, so that none is left with
+    // a large one while the other has run out of work. Indices stay in
+    // Helm's order: results, notices and which failure is reported follow
+    // them, not the order of execution.
+    let order = claim_order(&jobs, compile_only.len(), &sources);
     let next = AtomicUsize::new(0);
-    let failed = AtomicBool::new(false);
+    // The first failure in Helm's order so far: jobs after it need not run,
+    // those before it still do, as one of them may fail first.
+    let failed_at = AtomicUsize::new(usize::MAX);
     /// What one thread did: results by job index, and the templates it
     /// compiled cleanly or found gated off (for the syntax sweep below).
     struct Done<T> {
@@ -381,10 +388,9 @@ fn render_jobs<T: Send>(
             compiled: partials,
             gated_off: Vec::new(),
         };
-        loop {
-            let i = next.fetch_add(1, Ordering::Relaxed);
-            if i >= jobs.len() + compile_only.len() || failed.load(Ordering::Relaxed) {
-                break;
+        while let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
+            if i > failed_at.load(Ordering::Relaxed) {
+                continue;
             }
             if i >= jobs.len() {
                 // Compiled for its syntax errors only; the sweep below reports them.
@@ -393,7 +399,7 @@ fn render_jobs<T: Send>(
                     Ok(true) => done.compiled.push(name.clone()),
                     Ok(false) => {}
                     Err(e) => {
-                        failed.store(true, Ordering::Relaxed);
+                        failed_at.fetch_min(i, Ordering::Relaxed);
                         done.results.push((i, Err(e)));
                     }
                 }
@@ -457,7 +463,7 @@ fn render_jobs<T: Send>(
             // per thread, not the whole chart's.
             env.remove_template(&job.name);
             if rendered.is_err() {
-                failed.store(true, Ordering::Relaxed);
+                failed_at.fetch_min(i, Ordering::Relaxed);
             }
             done.results.push((i, rendered));
         }
@@ -580,6 +586,17 @@ fn render_jobs<T: Send>(
     Ok((out, notices))
 }
 
+/// The order in which render threads take jobs (indices into `jobs`, then
+/// the compile-only templates after them): larger sources first, as a
+/// template's cost grows with its size; the compile-only ones last.
+fn claim_order(jobs: &[Job<'_>], compile_only: usize, sources: &prepare::Sources) -> Vec<usize> {
+    let size = |j: &Job| sources.get(&j.name).map_or(0, |s| s.len());
+    let mut order: Vec<usize> = (0..jobs.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(size(&jobs[i])));
+    order.extend(jobs.len()..jobs.len() + compile_only);
+    order
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -639,6 +656,21 @@ mod tests {
 
         templates[3].1 = "{{ fail(\"first\") }}".into();
         templates[20].1 = "{{ fail(\"last\") }}".into();
+        let borrowed: Vec<(&str, &str)> = templates
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect();
+        let c = chart(&borrowed);
+        for threads in [1, 2, 4] {
+            let e = render_on(&c, threads).unwrap_err().to_string();
+            assert!(
+                e.contains("t20.yaml") && e.contains("last"),
+                "{threads}: {e}"
+            );
+        }
+        // The largest template runs first; its failure, later in Helm's
+        // order, must not hide the earlier one.
+        templates[3].1 = format!("{{# {} #}}{{{{ fail(\"first\") }}}}", "x".repeat(500));
         let borrowed: Vec<(&str, &str)> = templates
             .iter()
             .map(|(a, b)| (a.as_str(), b.as_str()))
