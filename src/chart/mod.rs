@@ -340,6 +340,14 @@ pub fn embedded() -> Result<Chart> {
     embedded_with(true)
 }
 
+/// Whether `bytes` are the very bytes of a file embedded in the binary (not
+/// a copy, nor equal bytes from elsewhere).
+pub fn is_embedded(bytes: &[u8]) -> bool {
+    crate::embedded::FILES
+        .iter()
+        .any(|(_, d)| std::ptr::eq(d.as_ptr(), bytes.as_ptr()) && d.len() == bytes.len())
+}
+
 fn embedded_files() -> Files {
     crate::embedded::FILES
         .iter()
@@ -462,5 +470,37 @@ mod tests {
         paths(&embedded_outline().unwrap(), "", &mut outline);
         assert_eq!(outline, skipped);
         assert!(embedded_outline().unwrap().values.is_empty());
+    }
+
+    /// The schema check trusts the embedded schemas to be in its fast
+    /// subset (see `Checker::known_supported`): every one of them is, and
+    /// it recognises them in the loaded chart, but not a copy.
+    #[test]
+    fn embedded_schemas_are_in_the_fast_subset_and_recognised() {
+        use crate::values::{json_doc, schema_fast::Checker};
+        let mut n = 0;
+        for (path, bytes) in crate::embedded::FILES {
+            if path.ends_with("values.schema.json") {
+                let text = std::str::from_utf8(bytes).unwrap();
+                let doc = json_doc::parse(text).unwrap();
+                assert!(Checker::new(doc.view(text)).is_supported(), "{path}");
+                n += 1;
+            }
+        }
+        assert!(n > 0);
+        fn schemas(c: &Chart, out: &mut Vec<Text>) {
+            out.extend(c.schema.clone());
+            c.dependencies.iter().for_each(|d| schemas(d, out));
+        }
+        for chart in [embedded().unwrap(), embedded_outline().unwrap()] {
+            let mut found = Vec::new();
+            schemas(&chart, &mut found);
+            assert_eq!(found.len(), n);
+            assert!(found.iter().all(|t| is_embedded(t.as_bytes())));
+            assert!(!is_embedded(t_copy(&found[0]).as_bytes()));
+        }
+        fn t_copy(t: &Text) -> String {
+            t.to_string()
+        }
     }
 }
