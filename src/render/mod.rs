@@ -497,7 +497,7 @@ fn render_jobs<T: Send>(
                 if let Some(b) = first {
                     b();
                 }
-                take.recv().ok().map(run)
+                crate::threads::recv_soon(&take).ok().map(run)
             });
         }
         // The first goes to the thread that prepared the engine, already
