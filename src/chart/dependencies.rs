@@ -174,6 +174,8 @@ pub fn process_enabled(
         process_enabled(c, &cvals, &sub_path, warn)?;
     }
     chart.dependencies = enabled_deps;
+    // Only read for conditions and tags: left to the exit (see `discard`).
+    crate::discard::discard(cvals);
     Ok(())
 }
 
@@ -225,15 +227,16 @@ fn process_imports(chart: &mut Chart, warn: &mut Warnings) -> Result<()> {
                     continue;
                 }
             };
-            let mut src = match parent.as_deref() {
+            let src = match parent.as_deref() {
                 None | Some(".") => table,
                 Some(p) => nest(p, table),
             };
-            merge::coalesce_tables(&mut imported, &mut src, "", true, warn);
+            merge::coalesce_tables(&mut imported, &src, "", true, warn);
         }
     }
-    merge::coalesce_tables(&mut cvals, &mut imported, "", true, warn);
-    chart.values = cvals;
+    merge::coalesce_tables(&mut cvals, &imported, "", true, warn);
+    // The defaults they replace go with the process (see `discard`).
+    crate::discard::discard(std::mem::replace(&mut chart.values, cvals));
     Ok(())
 }
 

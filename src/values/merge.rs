@@ -66,8 +66,7 @@ pub fn coalesce_values(
             Some(Value::Map(dest)) => match val {
                 Value::Map(src) => {
                     let merge = merge || subcharts.iter().any(|s| s == key);
-                    let mut src = src.clone();
-                    coalesce_tables(dest, &mut src, &concat(chart_name_prefix, key), merge, warn);
+                    coalesce_tables(dest, src, &concat(chart_name_prefix, key), merge, warn);
                 }
                 Value::Null => {}
                 _ => warn.push(format!(
@@ -84,14 +83,8 @@ pub fn coalesce_values(
 }
 
 /// Helm's `coalesceTablesFullKey`: `dst` is authoritative, `src` fills gaps.
-pub fn coalesce_tables(
-    dst: &mut Map,
-    src: &mut Map,
-    prefix: &str,
-    merge: bool,
-    warn: &mut Warnings,
-) {
-    for (key, val) in src.iter_mut() {
+pub fn coalesce_tables(dst: &mut Map, src: &Map, prefix: &str, merge: bool, warn: &mut Warnings) {
+    for (key, val) in src {
         let full = concat(prefix, key);
         match dst.get_mut(key) {
             // Helm 4 deletes only when a non-null default is being nulled;
@@ -153,8 +146,7 @@ pub fn coalesce_globals(dest: &mut Map, parent: &Map, prefix: &str, warn: &mut W
                         dg.insert(key, Value::Map(vv));
                     }
                     Some(Value::Map(destv)) => {
-                        let mut d = destv.clone();
-                        coalesce_tables(&mut vv, &mut d, &concat(prefix, &key), true, warn);
+                        coalesce_tables(&mut vv, destv, &concat(prefix, &key), true, warn);
                         dg.insert(key, Value::Map(vv));
                     }
                     Some(_) => warn.push(format!(
