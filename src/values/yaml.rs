@@ -651,6 +651,17 @@ pub fn parse_documents(
         .collect()
 }
 
+/// [`parse_one`] for a document expected to be a mapping (Chart.yaml):
+/// block YAML goes through the values reader's fast path, which, when it
+/// answers with entries, answers as the general parser would (it declines
+/// several documents and anything outside its subset).
+pub fn parse_one_mapping(text: &str) -> Result<Value, YamlError> {
+    match super::yaml_fast::parse(text, None) {
+        Some(m) if !m.is_empty() => Ok(Value::Map(m)),
+        _ => parse_one(text),
+    }
+}
+
 /// Parses one YAML document (the first, if several).
 pub fn parse_one(text: &str) -> Result<Value, YamlError> {
     Ok(parse_documents(text, None)?

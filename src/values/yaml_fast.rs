@@ -288,6 +288,44 @@ mod tests {
         }
     }
 
+    /// Chart.yaml files are read as one document that must be a mapping:
+    /// through this reader when it answers, with the same result as the
+    /// general parser in every case, the embedded charts' included.
+    #[test]
+    fn chart_metadata_reads_as_the_full_parser_does() {
+        let mut texts: Vec<String> = crate::embedded::FILES
+            .iter()
+            .filter(|(p, _)| p.ends_with("Chart.yaml"))
+            .map(|(_, b)| String::from_utf8(b.to_vec()).unwrap())
+            .collect();
+        assert!(texts.len() >= 2);
+        for t in &texts {
+            assert!(parse(t, None).is_some_and(|m| !m.is_empty()), "{t}");
+        }
+        texts.extend(
+            [
+                "",
+                "# nothing\n",
+                "name: a\n---\nname: b\n",
+                "---\nname: a\n",
+                "- a\n",
+                "scalar\n",
+                "name: a\nname: b\n",
+                "name: &n a\nalias: *n\n",
+                "name: [unclosed\n",
+            ]
+            .map(String::from),
+        );
+        for t in &texts {
+            let (fast, full) = (yaml::parse_one_mapping(t), yaml::parse_one(t));
+            match (&fast, &full) {
+                (Ok(a), Ok(b)) => assert_eq!(a, b, "{t:?}"),
+                (Err(a), Err(b)) => assert_eq!(a.message, b.message, "{t:?}"),
+                _ => panic!("{t:?}: {fast:?} against {full:?}"),
+            }
+        }
+    }
+
     #[test]
     fn refuses_deep_nesting_instead_of_recursing() {
         let mut t = String::new();
