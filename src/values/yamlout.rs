@@ -240,8 +240,15 @@ impl Emitter {
         }
     }
     fn puts(&mut self, s: &str) {
-        for c in s.chars() {
-            self.put(c);
+        match memchr::memrchr(b'\n', s.as_bytes()) {
+            None => {
+                self.out.push_str(s);
+                self.column += s.chars().count();
+            }
+            Some(last) => {
+                self.out.push_str(s);
+                self.column = s[last + 1..].chars().count();
+            }
         }
     }
     fn newline_indent(&mut self, indent: usize) {
@@ -259,6 +266,8 @@ impl Emitter {
         let (style, _) = select_style(s, simple_key);
         let allow_breaks = !simple_key;
         match style {
+            // Without a space there is nowhere to fold the line.
+            Style::Plain if memchr::memchr(b' ', s.as_bytes()).is_none() => self.puts(s),
             Style::Plain => {
                 let chars: Vec<char> = s.chars().collect();
                 let mut spaces = false;
