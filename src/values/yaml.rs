@@ -224,6 +224,17 @@ pub enum Scalar {
 }
 
 fn resolve_map(s: &str) -> Option<Scalar> {
+    // Every word below is at most five bytes and starts with one of these:
+    // most keys and values are ruled out without comparing them to each.
+    if s.len() > 5
+        || !matches!(
+            s.as_bytes().first(),
+            None | Some(b'y' | b'Y' | b'n' | b'N' | b'o' | b'O' | b't' | b'T' | b'f' | b'F')
+                | Some(b'~' | b'.' | b'+' | b'-')
+        )
+    {
+        return None;
+    }
     Some(match s {
         "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "true" | "True" | "TRUE" => {
             Scalar::Bool(true)
@@ -715,6 +726,23 @@ fn go_json_kind(v: &Value) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The quick rejection in `resolve_map` lets every YAML 1.1 word through.
+    #[test]
+    fn every_yaml_1_1_word_still_resolves() {
+        let words = [
+            "y", "Y", "yes", "Yes", "YES", "on", "On", "ON", "true", "True", "TRUE", "n", "N",
+            "no", "No", "NO", "off", "Off", "OFF", "false", "False", "FALSE", "", "~", "null",
+            "Null", "NULL", ".nan", ".NaN", ".NAN", ".inf", ".Inf", ".INF", "+.inf", "+.Inf",
+            "+.INF", "-.inf", "-.Inf", "-.INF",
+        ];
+        for w in words {
+            assert!(resolve_map(w).is_some(), "{w:?}");
+        }
+        for w in ["yess", "nulls", "metadata", "o", "t", "TRUE!", "-.inff"] {
+            assert!(resolve_map(w).is_none(), "{w:?}");
+        }
+    }
 
     fn v(text: &str) -> Map {
         parse_values(text, None).unwrap()
