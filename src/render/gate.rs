@@ -317,6 +317,29 @@ mod tests {
         assert_eq!(find("{% import name as a %}{% if on %}1{% endif %}"), None);
     }
 
+    /// The embedded chart's optional parts are written with a whole-file
+    /// gate, so a render that leaves them off skips them unread: a rewrite
+    /// that loses the shape would silently cost every render.
+    #[test]
+    fn the_embedded_optional_templates_have_gates() {
+        let gated = [
+            "templates/hpa.yaml",
+            "templates/keda-scaledobjects.yaml",
+            "templates/litellm-deployment.yaml",
+            "templates/mcp-deployment.yaml",
+            "templates/secret-templates.yaml",
+            "templates/virtualservice.yaml",
+        ];
+        for path in gated {
+            let (_, bytes) = crate::embedded::FILES
+                .iter()
+                .find(|(p, _)| *p == path)
+                .unwrap_or_else(|| panic!("{path} is not embedded"));
+            let src = std::str::from_utf8(bytes).unwrap();
+            assert!(find(src).is_some(), "{path} has no whole-file gate");
+        }
+    }
+
     #[test]
     fn a_plain_gate_is_found() {
         let src = "{%- import \"_names.tpl\" as h -%}\n{#- a comment -#}\n{%- if Values.a.enabled -%}\nkind: X\nname: {{ h.name(ctx) }}\n{% endif -%}\n";
