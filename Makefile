@@ -7,10 +7,12 @@ CARGO ?= cargo
 # and at a fixed address: a process then starts without the dynamic loader
 # mapping and linking libc, libm and libgcc_s, about 0.4 ms of every run on
 # our machines (a tenth of a render). The target is named explicitly so that
-# the flags do not reach build scripts and proc-macros. Elsewhere it is the
-# plain `cargo build --release`.
+# the flags do not reach build scripts and proc-macros. Elsewhere, or without
+# glibc's static libraries (libc.a: Debian's libc6-dev, Fedora's
+# glibc-static), it is the plain `cargo build --release`.
 HOST := $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
-ifneq ($(findstring -linux-gnu,$(HOST)),)
+STATIC_LIBC := $(shell cc -print-file-name=libc.a 2>/dev/null)
+ifneq ($(and $(findstring -linux-gnu,$(HOST)),$(findstring /,$(STATIC_LIBC))),)
 RELEASE_FLAGS := -C target-feature=+crt-static -C relocation-model=static
 BIN := target/$(HOST)/release/tracecat-chart
 build:
