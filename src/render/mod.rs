@@ -43,17 +43,54 @@ pub fn max_template_steps() -> u64 {
 /// filled memory.
 struct Bounded<'a> {
     buf: Vec<u8>,
+    /// What all render threads wrote, up to what each has not yet counted.
     total: &'a std::sync::atomic::AtomicUsize,
     limit: usize,
+    /// Written here and not yet added to `total`. The render threads share
+    /// `total`: adding to it at every write moved its cache line between
+    /// the CPUs thousands of times a render.
+    pending: usize,
+    /// `total` when this writer last read it.
+    seen: usize,
+}
+
+impl Bounded<'_> {
+    /// A writer counts what it wrote into `total` at least every this many
+    /// bytes, and whenever its own view of the total passes the bound: the
+    /// bound is exact for one thread, and passed by at most this much per
+    /// other render thread.
+    const SLACK: usize = 64 << 10;
+
+    fn new(total: &std::sync::atomic::AtomicUsize, limit: usize) -> Bounded<'_> {
+        Bounded {
+            buf: Vec::new(),
+            total,
+            limit,
+            pending: 0,
+            seen: total.load(std::sync::atomic::Ordering::Relaxed),
+        }
+    }
+
+    /// Adds what was written since the last count to `total`; false when
+    /// that passes the bound.
+    fn count(&mut self) -> bool {
+        let n = std::mem::take(&mut self.pending);
+        self.seen = self.total.fetch_add(n, std::sync::atomic::Ordering::Relaxed) + n;
+        self.seen <= self.limit
+    }
+
+    /// The text written, once counted.
+    fn into_text(mut self) -> Vec<u8> {
+        self.count();
+        self.buf
+    }
 }
 
 impl std::io::Write for Bounded<'_> {
     fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
-        let sum = self
-            .total
-            .fetch_add(data.len(), std::sync::atomic::Ordering::Relaxed)
-            + data.len();
-        if sum > self.limit {
+        self.pending += data.len();
+        let over = self.seen.saturating_add(self.pending) > self.limit;
+        if (self.pending >= Self::SLACK || over) && !self.count() {
             return Err(std::io::Error::other("output bound"));
         }
         self.buf.extend_from_slice(data);
@@ -414,11 +451,7 @@ fn render_jobs<T: Send>(
                 if job.gate.as_ref().is_some_and(|g| g.is_off(&env, &dot)) {
                     return Ok(None);
                 }
-                let mut out = Bounded {
-                    buf: Vec::new(),
-                    total: &total,
-                    limit,
-                };
+                let mut out = Bounded::new(&total, limit);
                 env.get_template(&job.name)
                     .and_then(|t| {
                         compiled = true;
@@ -438,7 +471,7 @@ fn render_jobs<T: Send>(
                             template_error(&e, &job.name)
                         }
                     })?;
-                String::from_utf8(out.buf).map(Some).map_err(|_| {
+                String::from_utf8(out.into_text()).map(Some).map_err(|_| {
                     Error::new(
                         Kind::Render,
                         format!("{} rendered bytes that are not UTF-8", job.name),
@@ -623,6 +656,28 @@ mod tests {
             ..Default::default()
         };
         render(c, &Map::new(), &opts)
+    }
+
+    /// The output bound holds across the templates of one thread although
+    /// each writer counts into the shared total only now and then.
+    #[test]
+    fn the_output_bound_spans_templates() {
+        use std::io::Write;
+        let total = std::sync::atomic::AtomicUsize::new(0);
+        let mut a = Bounded::new(&total, 1000);
+        a.write_all(&[b'a'; 600]).unwrap();
+        assert_eq!(a.into_text().len(), 600);
+        assert_eq!(total.load(std::sync::atomic::Ordering::Relaxed), 600);
+        let mut b = Bounded::new(&total, 1000);
+        b.write_all(&[b'b'; 300]).unwrap();
+        assert!(b.write_all(&[b'b'; 200]).is_err());
+        // Large outputs are counted as they grow, not only at the end.
+        let total = std::sync::atomic::AtomicUsize::new(0);
+        let mut c = Bounded::new(&total, usize::MAX);
+        for _ in 0..100 {
+            c.write_all(&[b'c'; 1024]).unwrap();
+        }
+        assert!(total.load(std::sync::atomic::Ordering::Relaxed) >= 100 * 1024 - Bounded::SLACK);
     }
 
     /// Notices and the reported failure follow Helm's order (reverse name),
