@@ -703,11 +703,25 @@ mod tests {
                 )
             })
             .collect();
-        let borrowed: Vec<(&str, &str)> = templates
-            .iter()
-            .map(|(a, b)| (a.as_str(), b.as_str()))
-            .collect();
-        let c = chart(&borrowed);
+        let chart_of = |templates: &[(String, String)]| {
+            let borrowed: Vec<(&str, &str)> = templates
+                .iter()
+                .map(|(a, b)| (a.as_str(), b.as_str()))
+                .collect();
+            chart(&borrowed)
+        };
+        // On any number of threads, the failure reported is t20's: first
+        // in Helm's order.
+        let reports_t20 = |c: &Chart| {
+            for threads in [1, 2, 4] {
+                let e = render_on(c, threads).unwrap_err().to_string();
+                assert!(
+                    e.contains("t20.yaml") && e.contains("last"),
+                    "{threads}: {e}"
+                );
+            }
+        };
+        let c = chart_of(&templates);
         let mut seen = Vec::new();
         for threads in [1, 2, 4] {
             let r = render_on(&c, threads).unwrap();
@@ -719,33 +733,11 @@ mod tests {
 
         templates[3].1 = "{{ fail(\"first\") }}".into();
         templates[20].1 = "{{ fail(\"last\") }}".into();
-        let borrowed: Vec<(&str, &str)> = templates
-            .iter()
-            .map(|(a, b)| (a.as_str(), b.as_str()))
-            .collect();
-        let c = chart(&borrowed);
-        for threads in [1, 2, 4] {
-            let e = render_on(&c, threads).unwrap_err().to_string();
-            assert!(
-                e.contains("t20.yaml") && e.contains("last"),
-                "{threads}: {e}"
-            );
-        }
+        reports_t20(&chart_of(&templates));
         // The largest template runs first; its failure, later in Helm's
         // order, must not hide the earlier one.
         templates[3].1 = format!("{{# {} #}}{{{{ fail(\"first\") }}}}", "x".repeat(500));
-        let borrowed: Vec<(&str, &str)> = templates
-            .iter()
-            .map(|(a, b)| (a.as_str(), b.as_str()))
-            .collect();
-        let c = chart(&borrowed);
-        for threads in [1, 2, 4] {
-            let e = render_on(&c, threads).unwrap_err().to_string();
-            assert!(
-                e.contains("t20.yaml") && e.contains("last"),
-                "{threads}: {e}"
-            );
-        }
+        reports_t20(&chart_of(&templates));
     }
 
     /// Templates compile lazily, yet a syntax error anywhere (even in a
