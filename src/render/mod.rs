@@ -125,6 +125,8 @@ struct Job<'s> {
     base_path: String,
     /// The template's whole-file gate, when it has one (see [`gate`]).
     gate: Option<gate::Gate<'s>>,
+    /// Its source's length: what its cost and output size are judged by.
+    size: usize,
 }
 
 /// One template of the chart tree, in chart order.
@@ -378,20 +380,19 @@ fn render_jobs<T: Send>(
         let Some(dot) = dots.get(&chart_path) else {
             continue;
         };
+        let src = sources.get(name);
         // A gate is trusted only when what the prelude imports exists.
-        let gate = sources
-            .get(name)
-            .and_then(|src| gate::find(src))
-            .filter(|g| {
-                g.imports
-                    .iter()
-                    .all(|i| sources.contains_key(&join_path(i, name)))
-            });
+        let gate = src.and_then(|src| gate::find(src)).filter(|g| {
+            g.imports
+                .iter()
+                .all(|i| sources.contains_key(&join_path(i, name)))
+        });
         jobs.push(Job {
             name: name.clone(),
             dot: dot.clone(),
             base_path: format!("{chart_path}/templates"),
             gate,
+            size: src.map_or(0, |s| s.len()),
         });
     }
     // Helm's execution order (deepest path first, then reverse name): it
@@ -408,7 +409,7 @@ fn render_jobs<T: Send>(
     // a large one while the other has run out of work. Indices stay in
     // Helm's order: results, notices and which failure is reported follow
     // them, not the order of execution.
-    let order = claim_order(&jobs, compile_only.len(), &sources);
+    let order = claim_order(&jobs, compile_only.len());
     let next = AtomicUsize::new(0);
     // The first failure in Helm's order so far: jobs after it need not run,
     // those before it still do, as one of them may fail first.
@@ -458,8 +459,7 @@ fn render_jobs<T: Send>(
                 // Sized from the template at first: a buffer grown by
                 // doubling from empty left a trail of freed blocks and
                 // fresh heap pages (36 of a render's 500 page faults).
-                out.buf
-                    .reserve(sources.get(&job.name).map_or(0, |s| s.len()));
+                out.buf.reserve(job.size);
                 env.get_template(&job.name)
                     .and_then(|t| {
                         compiled = true;
@@ -630,10 +630,9 @@ fn render_jobs<T: Send>(
 /// The order in which render threads take jobs (indices into `jobs`, then
 /// the compile-only templates after them): larger sources first, as a
 /// template's cost grows with its size; the compile-only ones last.
-fn claim_order(jobs: &[Job<'_>], compile_only: usize, sources: &prepare::Sources) -> Vec<usize> {
-    let size = |j: &Job| sources.get(&j.name).map_or(0, |s| s.len());
+fn claim_order(jobs: &[Job<'_>], compile_only: usize) -> Vec<usize> {
     let mut order: Vec<usize> = (0..jobs.len()).collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(size(&jobs[i])));
+    order.sort_by_key(|&i| std::cmp::Reverse(jobs[i].size));
     order.extend(jobs.len()..jobs.len() + compile_only);
     order
 }
