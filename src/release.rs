@@ -86,7 +86,7 @@ impl Schemas {
     /// The parsed schemas of `chart`, and the work that parses them, to run
     /// on another thread. If it never runs, each schema is parsed when checked.
     fn plan(chart: &Chart) -> (Schemas, Option<impl FnOnce() + Send + 'static>) {
-        let all = schema_texts(chart);
+        let all = chart.schema_texts();
         if all.is_empty() {
             return (Schemas::none(), None);
         }
@@ -102,7 +102,7 @@ impl Schemas {
     fn deferred() -> (Schemas, impl FnOnce(&Chart) + Send + 'static) {
         let (done, pending) = Pending::channel();
         let parse = move |chart: &Chart| {
-            let _ = done.send(parse_all(&schema_texts(chart)));
+            let _ = done.send(parse_all(&chart.schema_texts()));
         };
         (Schemas(pending), parse)
     }
@@ -110,17 +110,6 @@ impl Schemas {
     fn finish(self) -> HashMap<usize, schema::Parsed> {
         self.0.wait().unwrap_or_default()
     }
-}
-
-/// The `values.schema.json` texts of a chart tree.
-fn schema_texts(chart: &Chart) -> Vec<chart::Text> {
-    fn texts(c: &Chart, out: &mut Vec<chart::Text>) {
-        out.extend(c.schema.clone());
-        c.dependencies.iter().for_each(|d| texts(d, out));
-    }
-    let mut all = Vec::new();
-    texts(chart, &mut all);
-    all
 }
 
 /// Schemas by the address of their text, which identifies them in the tree

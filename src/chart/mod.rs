@@ -74,6 +74,18 @@ impl Chart {
     pub fn is_library(&self) -> bool {
         meta_str(&self.metadata, "type") == "library"
     }
+    /// The `values.schema.json` texts of this chart and its subcharts
+    /// (shared with the tree, not copied).
+    pub fn schema_texts(&self) -> Vec<Text> {
+        fn texts(c: &Chart, out: &mut Vec<Text>) {
+            out.extend(c.schema.clone());
+            c.dependencies.iter().for_each(|d| texts(d, out));
+        }
+        let mut all = Vec::new();
+        texts(self, &mut all);
+        all
+    }
+
     pub fn set_name(&mut self, name: &str) {
         self.metadata
             .insert("name".into(), Value::String(name.into()));
@@ -124,16 +136,17 @@ impl Chart {
                 format!("{origin}: subcharts nested more than 16 deep"),
             ));
         }
-        if !read.ignore {
-        } else if let Some(ig) = files.get(".helmignore") {
-            let rules = ignore::Rules::parse(&String::from_utf8_lossy(ig))
-                .map_err(|e| Error::new(Kind::Parse, format!("{origin}/.helmignore: {e}")))?;
-            files.retain(|p, _| {
-                !rules.ignored(p, false) && !ancestors(p).any(|d| rules.ignored(d, true))
-            });
-        } else {
-            let rules = ignore::Rules::default();
-            files.retain(|p, _| !rules.ignored(p, false));
+        if read.ignore {
+            if let Some(ig) = files.get(".helmignore") {
+                let rules = ignore::Rules::parse(&String::from_utf8_lossy(ig))
+                    .map_err(|e| Error::new(Kind::Parse, format!("{origin}/.helmignore: {e}")))?;
+                files.retain(|p, _| {
+                    !rules.ignored(p, false) && !ancestors(p).any(|d| rules.ignored(d, true))
+                });
+            } else {
+                let rules = ignore::Rules::default();
+                files.retain(|p, _| !rules.ignored(p, false));
+            }
         }
         let chart_yaml = files.get("Chart.yaml").ok_or_else(|| {
             Error::new(Kind::Parse, format!("{origin}: Chart.yaml file is missing")).with_hint(
@@ -488,19 +501,11 @@ mod tests {
             }
         }
         assert!(n > 0);
-        fn schemas(c: &Chart, out: &mut Vec<Text>) {
-            out.extend(c.schema.clone());
-            c.dependencies.iter().for_each(|d| schemas(d, out));
-        }
         for chart in [embedded().unwrap(), embedded_outline().unwrap()] {
-            let mut found = Vec::new();
-            schemas(&chart, &mut found);
+            let found = chart.schema_texts();
             assert_eq!(found.len(), n);
             assert!(found.iter().all(|t| is_embedded(t.as_bytes())));
-            assert!(!is_embedded(t_copy(&found[0]).as_bytes()));
-        }
-        fn t_copy(t: &Text) -> String {
-            t.to_string()
+            assert!(!is_embedded(found[0].to_string().as_bytes()));
         }
     }
 }
