@@ -507,13 +507,7 @@ pub fn write_stdout_pieces(pieces: &[&str]) -> Result<()> {
 
 /// Writes to stdout, treating a closed pipe as success.
 pub fn write_stdout(s: &str) -> Result<()> {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    match out.write_all(s.as_bytes()).and_then(|_| out.flush()) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(Error::stdout(&e)),
-    }
+    write_stdout_pieces(&[s])
 }
 
 #[cfg(test)]
