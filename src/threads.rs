@@ -100,17 +100,8 @@ impl Helper {
         };
         let ran_here = std::panic::catch_unwind(std::panic::AssertUnwindSafe(here));
         let ran_there = if sent {
-            // Yields rather than blocks, as in `Started::wait`. A helper
-            // that ends without a report dropped the work unrun.
-            loop {
-                match self.done.try_recv() {
-                    Ok(r) => break r,
-                    Err(std::sync::mpsc::TryRecvError::Empty) => std::thread::yield_now(),
-                    Err(std::sync::mpsc::TryRecvError::Disconnected) => {
-                        break Err(Box::new("the helper thread ended") as _)
-                    }
-                }
-            }
+            // A helper that ends without a report dropped the work unrun.
+            recv_soon(&self.done).unwrap_or_else(|_| Err(Box::new("the helper thread ended")))
         } else {
             Err(Box::new("the helper thread ended") as _)
         };
@@ -241,24 +232,17 @@ impl<T> Task<'_, T> {
     /// lets the thread end on its own. Only a thread that sent nothing
     /// (it panicked) is joined, for its panic.
     pub fn join(self) -> std::thread::Result<T> {
-        use std::sync::mpsc::TryRecvError;
         let (handle, result) = match self {
             Task::Thread { handle, result } => (handle, result),
             Task::Done(v) => return Ok(v),
         };
-        loop {
-            match result.try_recv() {
-                Ok(v) => {
-                    // The scope's end waits for the closure to return; the
-                    // send is its last step, so this is short.
-                    while !handle.is_finished() {
-                        std::thread::yield_now();
-                    }
-                    return Ok(v);
-                }
-                Err(TryRecvError::Disconnected) => break,
-                Err(TryRecvError::Empty) => std::thread::yield_now(),
+        if let Ok(v) = recv_soon(&result) {
+            // The scope's end waits for the closure to return; the send is
+            // its last step, so this is short.
+            while !handle.is_finished() {
+                std::thread::yield_now();
             }
+            return Ok(v);
         }
         handle.join()?;
         Err(Box::new("the helper thread was given no work"))
