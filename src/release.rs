@@ -7,6 +7,8 @@ use crate::render::{self, output, RenderOptions};
 use crate::threads::Pending;
 use crate::values::{self, merge::Warnings, schema, Map, Origins, Sources, Value};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 #[derive(Debug, Clone, Default)]
 pub struct Request {
@@ -132,6 +134,65 @@ pub fn load_for_render(req: &Request) -> Result<Loaded> {
     load(req, true)
 }
 
+/// Work on the embedded chart begun before the command line was parsed
+/// (see [`start_early`]), for the load that takes it.
+static EARLY: Mutex<Option<HeadStart>> = Mutex::new(None);
+
+struct HeadStart {
+    engine: render::Preparing,
+    schemas: Schemas,
+    /// Cleared when the command turns out not to render the embedded
+    /// chart: the helper then skips what it has not begun.
+    wanted: Arc<AtomicBool>,
+}
+
+/// Starts preparing a render of the embedded chart (its templates' engine
+/// and its schemas) on a helper thread, for a command line that looks like
+/// it renders one, before that command line is parsed: the parsing and
+/// the chart's loading then overlap the preparation. A load that renders
+/// the embedded chart takes the work over; any other load stops it.
+pub fn start_early() {
+    let wanted = Arc::new(AtomicBool::new(true));
+    let (engine, schemas) = embedded_helper(true, true, Some(wanted.clone()));
+    if let Ok(mut slot) = EARLY.lock() {
+        *slot = Some(HeadStart {
+            engine,
+            schemas,
+            wanted,
+        });
+    }
+}
+
+/// A helper thread preparing the engine (`for_render`) and parsing the
+/// schemas (`check`) of the embedded chart, from its outline: both need
+/// no values. `wanted`, once cleared, stops it between the steps.
+fn embedded_helper(
+    for_render: bool,
+    check: bool,
+    wanted: Option<Arc<AtomicBool>>,
+) -> (render::Preparing, Schemas) {
+    let (engine, prepare) = render::Preparing::deferred();
+    let (schemas, parse) = Schemas::deferred();
+    let go = move || wanted.as_ref().is_none_or(|w| w.load(Ordering::Relaxed));
+    let helper = crate::threads::Helper::spawn(move || {
+        if !go() {
+            return;
+        }
+        if let Ok(outline) = chart::embedded_outline() {
+            if for_render && go() {
+                prepare(&outline);
+                // Counted here, after the engine the render waits for,
+                // for the render, which asks for it while it waits.
+                crate::threads::available();
+            }
+            if check && go() {
+                parse(&outline);
+            }
+        }
+    });
+    (engine.on(helper), schemas)
+}
+
 fn load(req: &Request, for_render: bool) -> Result<Loaded> {
     let check = !req.skip_schema_validation;
     // The embedded chart's templates and schemas are known before it is
@@ -140,24 +201,22 @@ fn load(req: &Request, for_render: bool) -> Result<Loaded> {
     // chart is read once, here, and the helper starts from it.
     let early = req.chart.is_none() && (for_render || check);
     let (mut engine, mut schemas) = (render::Preparing::none(), Schemas::none());
-    if early {
-        let (e, prepare) = render::Preparing::deferred();
-        let (s, parse) = Schemas::deferred();
-        (engine, schemas) = (e, s);
-        let helper = crate::threads::Helper::spawn(move || {
-            if let Ok(outline) = chart::embedded_outline() {
-                if for_render {
-                    prepare(&outline);
-                    // Counted here, after the engine the render waits for,
-                    // for the render, which asks for it while it waits.
-                    crate::threads::available();
-                }
-                if check {
-                    parse(&outline);
-                }
+    let head_start = EARLY.lock().ok().and_then(|mut e| e.take());
+    match head_start {
+        Some(h) if early && for_render => {
+            engine = h.engine;
+            if check {
+                schemas = h.schemas;
             }
-        });
-        engine = engine.on(helper);
+        }
+        other => {
+            if let Some(h) = other {
+                h.wanted.store(false, Ordering::Relaxed);
+            }
+            if early {
+                (engine, schemas) = embedded_helper(for_render, check, None);
+            }
+        }
     }
     let (mut chart, pull_report) =
         chart::load_any(req.chart.as_deref(), req.version.as_deref(), &req.registry)?;
@@ -422,4 +481,75 @@ pub fn crds(chart: &Chart) -> Vec<(String, String)> {
     let mut out = Vec::new();
     rec(chart, "", &mut out);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Held by the tests that start a head start, which is process-wide.
+    static SERIAL: Mutex<()> = Mutex::new(());
+
+    fn rendered(req: &Request) -> Vec<(String, String)> {
+        let r = template(req).unwrap();
+        r.manifests
+            .iter()
+            .chain(&r.hooks)
+            .map(|m| (m.path.clone(), m.content.clone()))
+            .collect()
+    }
+
+    fn embedded_request() -> Request {
+        let mut values = Sources::default();
+        let quickstart = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/values/examples/quickstart.yaml"
+        );
+        values.files.push(quickstart.into());
+        values.set.push("ui.replicas=2".into());
+        Request {
+            values,
+            ..Request::default()
+        }
+    }
+
+    #[test]
+    fn a_head_start_is_taken_by_a_render_of_the_embedded_chart() {
+        let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+        let plain = rendered(&embedded_request());
+        start_early();
+        let early = rendered(&embedded_request());
+        // the load took it over (only this test starts one)
+        assert!(EARLY.lock().unwrap().is_none());
+        assert_eq!(early, plain);
+        assert!(early.iter().any(|(_, c)| c.contains("replicas: 2")));
+    }
+
+    #[test]
+    fn a_head_start_for_another_chart_is_stopped_and_not_used() {
+        let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+        let dir = std::env::temp_dir().join(format!("tc-early-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("templates")).unwrap();
+        std::fs::write(
+            dir.join("Chart.yaml"),
+            "apiVersion: v2\nname: other\nversion: 1.0.0\n",
+        )
+        .unwrap();
+        std::fs::write(dir.join("values.yaml"), "size: 3\n").unwrap();
+        std::fs::write(
+            dir.join("templates/cm.yaml"),
+            "kind: ConfigMap\napiVersion: v1\nmetadata:\n  name: n{{ Values.size }}\n",
+        )
+        .unwrap();
+        start_early();
+        let req = Request {
+            chart: Some(dir.to_string_lossy().into_owned()),
+            ..Request::default()
+        };
+        let out = rendered(&req);
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(out.len(), 1, "{out:?}");
+        assert!(out[0].1.contains("name: n3"), "{out:?}");
+    }
 }

@@ -425,11 +425,23 @@ fn refuse_helm_flags(args: &[String]) -> Result<()> {
     Ok(())
 }
 
+/// Whether `args` look like a command that renders the embedded chart, on
+/// a first look (the command's name) that costs nothing next to parsing
+/// them: a wrong guess costs only the preparation begun for it, which the
+/// command stops once it knows (see [`crate::release::start_early`]).
+fn renders_embedded_chart(args: &[String]) -> bool {
+    let command = args.iter().skip(1).find(|a| !a.starts_with('-'));
+    matches!(command.map(String::as_str), Some("template") | Some("lint"))
+}
+
 /// Parses arguments and runs a command; returns the exit status.
 pub fn run(args: Vec<String>) -> i32 {
     if let Err(e) = refuse_helm_flags(&args) {
         eprintln!("{e}");
         return e.exit_code();
+    }
+    if renders_embedded_chart(&args) {
+        crate::release::start_early();
     }
     let cli = match Cli::try_parse_from(&args) {
         Ok(c) => c,
@@ -513,6 +525,20 @@ pub fn write_stdout(s: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_head_start_is_guessed_from_the_command_name() {
+        let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(renders_embedded_chart(&args(&[
+            "tc", "template", "-f", "v.yaml"
+        ])));
+        assert!(renders_embedded_chart(&args(&["tc", "--debug", "lint"])));
+        assert!(!renders_embedded_chart(&args(&[
+            "tc", "values", "-f", "v.yaml"
+        ])));
+        assert!(!renders_embedded_chart(&args(&["tc", "--version"])));
+        assert!(!renders_embedded_chart(&args(&["tc"])));
+    }
 
     #[test]
     fn the_whole_command_tree_is_consistent() {
