@@ -368,19 +368,23 @@ pub fn build_dots(root: &Chart, values: &Map, opts: &RenderOptions) -> BTreeMap<
     let caps = JValue::from(caps);
 
     let mut out = BTreeMap::new();
+    // A subchart's values are a table of its parent's: converted once, with
+    // the parent's, and shared.
     fn rec(
         c: &Chart,
         path: String,
-        vals: &Map,
+        vals: JValue,
         is_root: bool,
         release: &JValue,
         caps: &JValue,
         out: &mut BTreeMap<String, Arc<Dot>>,
     ) -> JValue {
         let mut subcharts = BTreeMap::new();
-        let none = Map::new();
         for d in &c.dependencies {
-            let sv = vals.get(&d.name()).and_then(Value::as_map).unwrap_or(&none);
+            let sv = match vals.get_attr(&d.name()) {
+                Ok(v) if v.kind() == minijinja::value::ValueKind::Map => v,
+                _ => map_to_jinja(&Map::new()),
+            };
             let sub = rec(
                 d,
                 format!("{path}/charts/{}", d.name()),
@@ -393,7 +397,7 @@ pub fn build_dots(root: &Chart, values: &Map, opts: &RenderOptions) -> BTreeMap<
             subcharts.insert(d.name(), sub);
         }
         let mut fields = BTreeMap::new();
-        fields.insert("Values", map_to_jinja(vals));
+        fields.insert("Values", vals);
         fields.insert("Release", release.clone());
         fields.insert("Capabilities", caps.clone());
         fields.insert("Chart", chart_object(c, is_root));
@@ -403,6 +407,7 @@ pub fn build_dots(root: &Chart, values: &Map, opts: &RenderOptions) -> BTreeMap<
         out.insert(path, dot.clone());
         JValue::from_dyn_object(dot)
     }
-    rec(root, root.name(), values, true, &release, &caps, &mut out);
+    let vals = map_to_jinja(values);
+    rec(root, root.name(), vals, true, &release, &caps, &mut out);
     out
 }
