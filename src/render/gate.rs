@@ -154,10 +154,14 @@ impl<'s> Iterator for Pieces<'s> {
 fn skip_quoted(b: &[u8], mut i: usize) -> usize {
     let q = b[i];
     i += 1;
-    while i < b.len() && b[i] != q {
-        i += if b[i] == b'\\' { 2 } else { 1 };
+    while i < b.len() {
+        match memchr::memchr2(q, b'\\', &b[i..]) {
+            Some(off) if b[i + off] == q => return i + off + 1,
+            Some(off) => i += off + 2,
+            None => break,
+        }
     }
-    i + 1
+    b.len() + 1
 }
 
 /// Where the tag opened before `from` closes (`%}` or `}}`), skipping
@@ -165,9 +169,10 @@ fn skip_quoted(b: &[u8], mut i: usize) -> usize {
 fn tag_end(b: &[u8], from: usize, close: u8) -> Option<usize> {
     let mut i = from;
     while i + 1 < b.len() {
+        i += memchr::memchr3(close, b'"', b'\'', &b[i..])?;
         match b[i] {
             b'"' | b'\'' => i = skip_quoted(b, i),
-            c if c == close && b[i + 1] == b'}' => return Some(i),
+            _ if b.get(i + 1) == Some(&b'}') => return Some(i),
             _ => i += 1,
         }
     }
