@@ -41,12 +41,12 @@ where
             f()
         })
         .ok()?;
-    #[cfg(unix)]
+    #[cfg(target_os = "linux")]
     let placed = {
         use std::os::unix::thread::JoinHandleExt;
         started.place(handle.as_pthread_t())
     };
-    #[cfg(not(unix))]
+    #[cfg(not(target_os = "linux"))]
     let placed = started.not_placed();
     if !placed {
         started.wait(|| handle.is_finished());
@@ -210,7 +210,7 @@ impl Started {
     /// another CPU than this one: the creator then goes on at once, where
     /// it would otherwise yield its CPU until the thread has started and
     /// moved itself (about 0.1 ms here). True when placed.
-    #[cfg(unix)]
+    #[cfg(target_os = "linux")]
     fn place(&self, thread: libc::pthread_t) -> bool {
         let placed = match (self.creator_cpu, &self.allowed) {
             (Some(c), Some(allowed)) => cpu::place(thread, c, allowed),
@@ -222,7 +222,7 @@ impl Started {
     }
 
     /// The thread is left to move itself.
-    #[cfg(not(unix))]
+    #[cfg(not(target_os = "linux"))]
     fn not_placed(&self) -> bool {
         self.placement.store(NOT_PLACED, Ordering::Release);
         false
@@ -449,11 +449,6 @@ mod cpu {
 
     pub fn allowed() -> Option<Set> {
         None
-    }
-
-    #[cfg(unix)]
-    pub fn place(_: libc::pthread_t, _: usize, _: &Set) -> bool {
-        false
     }
 
     pub fn allow(_: &Set) {}

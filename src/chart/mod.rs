@@ -356,9 +356,15 @@ pub fn embedded() -> Result<Chart> {
 /// Whether `bytes` are the very bytes of a file embedded in the binary (not
 /// a copy, nor equal bytes from elsewhere).
 pub fn is_embedded(bytes: &[u8]) -> bool {
+    embedded_path(bytes).is_some()
+}
+
+/// The path of the embedded file whose very bytes `bytes` are.
+pub fn embedded_path(bytes: &[u8]) -> Option<&'static str> {
     crate::embedded::FILES
         .iter()
-        .any(|(_, d)| std::ptr::eq(d.as_ptr(), bytes.as_ptr()) && d.len() == bytes.len())
+        .find(|(_, d)| std::ptr::eq(d.as_ptr(), bytes.as_ptr()) && d.len() == bytes.len())
+        .map(|(p, _)| *p)
 }
 
 fn embedded_files() -> Files {
@@ -497,6 +503,10 @@ mod tests {
                 let text = std::str::from_utf8(bytes).unwrap();
                 let doc = json_doc::parse(text).unwrap();
                 assert!(Checker::new(doc.view(text)).is_supported(), "{path}");
+                // parsed at build time into the same document
+                let built = crate::embedded::SCHEMA_DOCS.iter().find(|(p, _)| p == path);
+                assert_eq!(built.map(|(_, d)| d), Some(&doc), "{path}");
+                assert_eq!(embedded_path(bytes), Some(*path));
                 n += 1;
             }
         }

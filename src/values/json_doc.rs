@@ -9,32 +9,35 @@
 //! still reads the text its own way when the fast path declines.
 
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use std::borrow::Cow;
 use std::fmt;
 
 /// A parsed document. Its strings refer to the text it was read from,
-/// which every look-up takes again ([`Doc::view`]).
-#[derive(Debug)]
+/// which every look-up takes again ([`Doc::view`]). The embedded chart's
+/// schemas are parsed at build time into static documents (see build.rs,
+/// which compiles this file too, and [`Doc::rust_source`]).
+#[derive(Debug, Clone, PartialEq)]
 pub struct Doc {
-    root: Node,
-    text_len: usize,
+    pub(crate) root: Node,
+    pub(crate) text_len: usize,
 }
 
-#[derive(Debug)]
-enum Node {
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Node {
     Null,
     Bool(bool),
     Num(f64),
     Str(Str),
-    Arr(Vec<Node>),
-    Obj(Vec<(Str, Node)>),
+    Arr(Cow<'static, [Node]>),
+    Obj(Cow<'static, [(Str, Node)]>),
 }
 
-#[derive(Debug)]
-enum Str {
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Str {
     /// Bytes `start..end` of the source text.
     Span(u32, u32),
     /// Unescaped from a string that held escapes.
-    Owned(Box<str>),
+    Owned(Cow<'static, str>),
 }
 
 /// Reads `text` as one JSON value, with serde_json's syntax, limits and
@@ -54,6 +57,54 @@ pub fn parse(text: &str) -> Result<Doc, serde_json::Error> {
 }
 
 impl Doc {
+    /// Rust source of a constant expression that is this document, naming
+    /// the types `Doc`, `N` (its nodes), `S` (its strings) and `B`
+    /// (`Cow::Borrowed`): how build.rs embeds the chart's parsed schemas.
+    #[allow(dead_code)] // used by build.rs only
+    pub(crate) fn rust_source(&self) -> String {
+        fn string(s: &Str, out: &mut String) {
+            match s {
+                Str::Span(a, b) => out.push_str(&format!("S::Span({a},{b})")),
+                Str::Owned(t) => out.push_str(&format!("S::Owned(B({:?}))", t.as_ref())),
+            }
+        }
+        fn node(n: &Node, out: &mut String) {
+            match n {
+                Node::Null => out.push_str("N::Null"),
+                Node::Bool(b) => out.push_str(&format!("N::Bool({b})")),
+                Node::Num(x) => out.push_str(&format!("N::Num({x:?})")),
+                Node::Str(s) => {
+                    out.push_str("N::Str(");
+                    string(s, out);
+                    out.push(')');
+                }
+                Node::Arr(items) => {
+                    out.push_str("N::Arr(B(&[");
+                    for i in items.iter() {
+                        node(i, out);
+                        out.push(',');
+                    }
+                    out.push_str("]))");
+                }
+                Node::Obj(entries) => {
+                    out.push_str("N::Obj(B(&[");
+                    for (k, v) in entries.iter() {
+                        out.push('(');
+                        string(k, out);
+                        out.push(',');
+                        node(v, out);
+                        out.push_str("),");
+                    }
+                    out.push_str("]))");
+                }
+            }
+        }
+        let mut out = String::from("Doc{root:");
+        node(&self.root, &mut out);
+        out.push_str(&format!(",text_len:{}}}", self.text_len));
+        out
+    }
+
     /// The document's root, with `text`, the source it was parsed from.
     /// Another text of the same length gives wrong strings, never a panic.
     pub fn view<'a>(&'a self, text: &'a str) -> J<'a> {
@@ -79,7 +130,7 @@ impl Base {
         let end = at.checked_add(s.len()).filter(|&e| e <= self.len);
         match (u32::try_from(at), end.map(u32::try_from)) {
             (Ok(a), Some(Ok(b))) => Str::Span(a, b),
-            _ => Str::Owned(s.into()),
+            _ => Str::Owned(Cow::Owned(s.into())),
         }
     }
 }
@@ -116,21 +167,21 @@ impl<'de> Visitor<'de> for Base {
         Ok(Node::Str(self.str(s)))
     }
     fn visit_str<E>(self, s: &str) -> Result<Node, E> {
-        Ok(Node::Str(Str::Owned(s.into())))
+        Ok(Node::Str(Str::Owned(Cow::Owned(s.into()))))
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node, A::Error> {
         let mut items = Vec::new();
         while let Some(x) = seq.next_element_seed(self)? {
             items.push(x);
         }
-        Ok(Node::Arr(items))
+        Ok(Node::Arr(Cow::Owned(items)))
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
         let mut entries = Vec::new();
         while let Some(k) = map.next_key_seed(Key(self))? {
             entries.push((k, map.next_value_seed(self)?));
         }
-        Ok(Node::Obj(entries))
+        Ok(Node::Obj(Cow::Owned(entries)))
     }
 }
 
@@ -154,7 +205,7 @@ impl<'de> Visitor<'de> for Key {
         Ok(self.0.str(s))
     }
     fn visit_str<E>(self, s: &str) -> Result<Str, E> {
-        Ok(Str::Owned(s.into()))
+        Ok(Str::Owned(Cow::Owned(s.into())))
     }
 }
 
@@ -169,7 +220,7 @@ impl<'a> J<'a> {
     fn text_of(self, s: &'a Str) -> Option<&'a str> {
         match s {
             Str::Span(a, b) => self.text.get(*a as usize..*b as usize),
-            Str::Owned(s) => Some(s),
+            Str::Owned(s) => Some(s.as_ref()),
         }
     }
     fn at(self, node: &'a Node) -> J<'a> {
@@ -271,6 +322,18 @@ mod tests {
         assert_eq!(j.entries().unwrap().count(), 4);
         assert!(j.get("zz").is_none());
         assert!(j.get("a").unwrap().get("x").is_none());
+    }
+
+    #[test]
+    fn rust_source_spells_the_document() {
+        let text = r#"{"a": [1.5, -2, true, null, "s\n"], "b": {}}"#;
+        let src = parse(text).unwrap().rust_source();
+        assert_eq!(
+            src,
+            "Doc{root:N::Obj(B(&[(S::Span(2,3),N::Arr(B(&[N::Num(1.5),N::Num(-2.0),\
+             N::Bool(true),N::Null,N::Str(S::Owned(B(\"s\\n\"))),]))),\
+             (S::Span(37,38),N::Obj(B(&[]))),])),text_len:44}"
+        );
     }
 
     #[test]

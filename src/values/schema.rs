@@ -114,19 +114,40 @@ pub fn validate(schema_text: &str, values: &Map) -> Result<Vec<Violation>, Strin
 pub type Parsed = Result<ParsedSchema, String>;
 
 pub struct ParsedSchema {
-    doc: super::json_doc::Doc,
+    doc: std::borrow::Cow<'static, super::json_doc::Doc>,
     checker: super::schema_fast::Checker,
 }
 
 pub fn parse(schema_text: &str) -> Parsed {
+    // The embedded schemas were parsed at build time; a test checks they
+    // are what parsing their text gives, and their place in the fast
+    // subset.
+    if let Some(doc) = embedded_doc(schema_text) {
+        return Ok(ParsedSchema {
+            doc: std::borrow::Cow::Borrowed(doc),
+            checker: super::schema_fast::Checker::known_supported(),
+        });
+    }
     let doc = super::json_doc::parse(schema_text).map_err(not_json)?;
-    // The embedded schemas' place in the fast subset is checked by a test.
     let checker = if crate::chart::is_embedded(schema_text.as_bytes()) {
         super::schema_fast::Checker::known_supported()
     } else {
         super::schema_fast::Checker::new(doc.view(schema_text))
     };
-    Ok(ParsedSchema { doc, checker })
+    Ok(ParsedSchema {
+        doc: std::borrow::Cow::Owned(doc),
+        checker,
+    })
+}
+
+/// The build-time parse of `text` when it is an embedded schema (the very
+/// bytes embedded, not a copy).
+fn embedded_doc(text: &str) -> Option<&'static super::json_doc::Doc> {
+    let path = crate::chart::embedded_path(text.as_bytes())?;
+    crate::embedded::SCHEMA_DOCS
+        .iter()
+        .find(|(p, _)| *p == path)
+        .map(|(_, doc)| doc)
 }
 
 /// [`validate`] with the schema already read from `schema_text`.
