@@ -382,7 +382,7 @@ fn render_jobs<T: Send>(
         };
         let src = sources.get(name);
         // A gate is trusted only when what the prelude imports exists.
-        let gate = src.and_then(|src| gate::find(src)).filter(|g| {
+        let gate = src.and_then(|src| gate::find_known(src)).filter(|g| {
             g.imports
                 .iter()
                 .all(|i| sources.contains_key(&join_path(i, name)))
