@@ -255,34 +255,61 @@ fn basename(p: &str) -> String {
 /// Helm's `.` for one chart: every top-level object, plus `ctx` (itself).
 #[derive(Debug)]
 pub struct Dot {
-    pub fields: BTreeMap<&'static str, JValue>,
+    values: JValue,
+    release: JValue,
+    capabilities: JValue,
+    chart: JValue,
+    files: JValue,
+    subcharts: JValue,
+    /// `Template`, set for each file (see [`Dot::with_template`]).
+    template: Option<JValue>,
 }
 
 impl Object for Dot {
     fn repr(self: &Arc<Self>) -> ObjectRepr {
         ObjectRepr::Map
     }
+    // Looked up thousands of times a render: a match on the name, not a
+    // map search.
     fn get_value(self: &Arc<Self>, key: &JValue) -> Option<JValue> {
-        let k = key.as_str()?;
-        if k == "ctx" {
-            return Some(JValue::from_dyn_object(self.clone()));
-        }
-        self.fields.get(k).cloned()
+        Some(match key.as_str()? {
+            "Values" => self.values.clone(),
+            "Release" => self.release.clone(),
+            "Chart" => self.chart.clone(),
+            "Capabilities" => self.capabilities.clone(),
+            "Files" => self.files.clone(),
+            "Subcharts" => self.subcharts.clone(),
+            "Template" => self.template.clone()?,
+            "ctx" => JValue::from_dyn_object(self.clone()),
+            _ => return None,
+        })
     }
     fn enumerate(self: &Arc<Self>) -> Enumerator {
-        Enumerator::Values(self.fields.keys().map(|k| JValue::from(*k)).collect())
+        // In name order, as a map of them would list them.
+        let mut keys = vec!["Capabilities", "Chart", "Files", "Release", "Subcharts"];
+        if self.template.is_some() {
+            keys.push("Template");
+        }
+        keys.push("Values");
+        Enumerator::Values(keys.into_iter().map(JValue::from).collect())
     }
 }
 
 impl Dot {
     /// A copy with `Template` set for one file.
     pub fn with_template(&self, name: &str, base_path: &str) -> Dot {
-        let mut fields = self.fields.clone();
         let mut t = BTreeMap::new();
         t.insert("Name".to_string(), JValue::from(name));
         t.insert("BasePath".to_string(), JValue::from(base_path));
-        fields.insert("Template", JValue::from(t));
-        Dot { fields }
+        Dot {
+            values: self.values.clone(),
+            release: self.release.clone(),
+            capabilities: self.capabilities.clone(),
+            chart: self.chart.clone(),
+            files: self.files.clone(),
+            subcharts: self.subcharts.clone(),
+            template: Some(JValue::from(t)),
+        }
     }
 }
 
@@ -396,14 +423,15 @@ pub fn build_dots(root: &Chart, values: &Map, opts: &RenderOptions) -> BTreeMap<
             );
             subcharts.insert(d.name(), sub);
         }
-        let mut fields = BTreeMap::new();
-        fields.insert("Values", vals);
-        fields.insert("Release", release.clone());
-        fields.insert("Capabilities", caps.clone());
-        fields.insert("Chart", chart_object(c, is_root));
-        fields.insert("Files", JValue::from_object(FilesObj::from_chart(&c.files)));
-        fields.insert("Subcharts", JValue::from(subcharts));
-        let dot = Arc::new(Dot { fields });
+        let dot = Arc::new(Dot {
+            values: vals,
+            release: release.clone(),
+            capabilities: caps.clone(),
+            chart: chart_object(c, is_root),
+            files: JValue::from_object(FilesObj::from_chart(&c.files)),
+            subcharts: JValue::from(subcharts),
+            template: None,
+        });
         out.insert(path, dot.clone());
         JValue::from_dyn_object(dot)
     }
