@@ -15,6 +15,13 @@ impl Text {
     pub fn new(bytes: Bytes) -> Option<Text> {
         std::str::from_utf8(&bytes).is_ok().then_some(Text(bytes))
     }
+
+    /// An embedded file's text, which the build found to be UTF-8 (see
+    /// `crate::embedded::NOT_UTF8`); None for any other bytes.
+    pub fn embedded(bytes: &Bytes) -> Option<Text> {
+        let path = super::embedded_path(bytes)?;
+        (!crate::embedded::NOT_UTF8.contains(&path)).then(|| Text(bytes.clone()))
+    }
 }
 
 impl Deref for Text {
@@ -64,5 +71,19 @@ mod tests {
             (t.clone(), format!("{t}")),
             (Text::from("x"), "x".to_string())
         );
+    }
+
+    #[test]
+    fn embedded_text_is_taken_unchecked_only_where_the_build_checked_it() {
+        for (path, bytes) in crate::embedded::FILES {
+            let b = Bytes::from_static(bytes);
+            let utf8 = std::str::from_utf8(bytes).is_ok();
+            assert_eq!(Text::embedded(&b).is_some(), utf8, "{path}");
+            assert_eq!(crate::embedded::NOT_UTF8.contains(path), !utf8, "{path}");
+        }
+        // a copy of embedded bytes, or other bytes, are not
+        let (_, bytes) = crate::embedded::FILES[0];
+        assert!(Text::embedded(&Bytes::copy_from_slice(bytes)).is_none());
+        assert!(Text::embedded(&Bytes::from_static(b"\xff")).is_none());
     }
 }
