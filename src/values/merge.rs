@@ -84,8 +84,9 @@ pub fn coalesce_values(
 
 /// Helm's `coalesceTablesFullKey`: `dst` is authoritative, `src` fills gaps.
 pub fn coalesce_tables(dst: &mut Map, src: &Map, prefix: &str, merge: bool, warn: &mut Warnings) {
+    // The full key is only for recursion and warnings: not made per key.
+    let full = |key: &str| concat(prefix, key);
     for (key, val) in src {
-        let full = concat(prefix, key);
         match dst.get_mut(key) {
             // Helm 4 deletes only when a non-null default is being nulled;
             // a null over a null stays (Helm 3 deleted it).
@@ -98,16 +99,18 @@ pub fn coalesce_tables(dst: &mut Map, src: &Map, prefix: &str, merge: bool, warn
             Some(dv) => {
                 if let Value::Map(sm) = val {
                     if let Value::Map(dm) = dv {
-                        coalesce_tables(dm, sm, &full, merge, warn);
+                        coalesce_tables(dm, sm, &full(key), merge, warn);
                     } else {
                         warn.push(format!(
-                            "warning: cannot overwrite table with non table for {full} ({})",
+                            "warning: cannot overwrite table with non table for {} ({})",
+                            full(key),
                             go_v(val)
                         ));
                     }
                 } else if dv.is_map() && !matches!(val, Value::Null) {
                     warn.push(format!(
-                        "warning: destination for {full} is a table. Ignoring non-table value ({})",
+                        "warning: destination for {} is a table. Ignoring non-table value ({})",
+                        full(key),
                         go_v(val)
                     ));
                 }
