@@ -180,10 +180,9 @@ fn embedded_helper(
         }
         if let Ok(outline) = chart::embedded_outline() {
             if for_render && go() {
+                // The CPU count is left to the render, which reads it while
+                // this thread still prepares the engine it waits for.
                 prepare(&outline);
-                // Counted here, after the engine the render waits for,
-                // for the render, which asks for it while it waits.
-                crate::threads::available();
             }
             if check && go() {
                 parse(&outline);
