@@ -99,12 +99,12 @@ impl Schemas {
         (Schemas(pending), Some(parse))
     }
 
-    /// Schemas of a chart that another thread reads: the returned work,
-    /// given that chart, parses them.
-    fn deferred() -> (Schemas, impl FnOnce(&Chart) + Send + 'static) {
+    /// The parsed schemas of the embedded chart, and the work that parses
+    /// them (its very texts, which the loaded chart shares).
+    fn deferred_embedded() -> (Schemas, impl FnOnce() + Send + 'static) {
         let (done, pending) = Pending::channel();
-        let parse = move |chart: &Chart| {
-            let _ = done.send(parse_all(&chart.schema_texts()));
+        let parse = move || {
+            let _ = done.send(parse_all(&chart::embedded_schema_texts()));
         };
         (Schemas(pending), parse)
     }
@@ -164,29 +164,25 @@ pub fn start_early() {
 }
 
 /// A helper thread preparing the engine (`for_render`) and parsing the
-/// schemas (`check`) of the embedded chart, from its outline: both need
-/// no values. `wanted`, once cleared, stops it between the steps.
+/// schemas (`check`) of the embedded chart, from the template list and
+/// schema texts build.rs recorded: neither needs the chart loaded nor its
+/// values. `wanted`, once cleared, stops it between the steps.
 fn embedded_helper(
     for_render: bool,
     check: bool,
     wanted: Option<Arc<AtomicBool>>,
 ) -> (render::Preparing, Schemas) {
-    let (engine, prepare) = render::Preparing::deferred();
-    let (schemas, parse) = Schemas::deferred();
+    let (engine, prepare) = render::Preparing::deferred_embedded();
+    let (schemas, parse) = Schemas::deferred_embedded();
     let go = move || wanted.as_ref().is_none_or(|w| w.load(Ordering::Relaxed));
     let helper = crate::threads::Helper::spawn(move || {
-        if !go() {
-            return;
+        if for_render && go() {
+            // The CPU count is left to the render, which reads it while
+            // this thread still prepares the engine it waits for.
+            prepare();
         }
-        if let Ok(outline) = chart::embedded_outline() {
-            if for_render && go() {
-                // The CPU count is left to the render, which reads it while
-                // this thread still prepares the engine it waits for.
-                prepare(&outline);
-            }
-            if check && go() {
-                parse(&outline);
-            }
+        if check && go() {
+            parse();
         }
     });
     (engine.on(helper), schemas)
@@ -195,9 +191,9 @@ fn embedded_helper(
 fn load(req: &Request, for_render: bool) -> Result<Loaded> {
     let check = !req.skip_schema_validation;
     // The embedded chart's templates and schemas are known before it is
-    // loaded: a helper thread reads its outline (no values) and prepares
-    // from it while this one loads the chart with its values. Another
-    // chart is read once, here, and the helper starts from it.
+    // loaded: a helper thread prepares from them while this one loads the
+    // chart with its values. Another chart is read once, here, and the
+    // helper starts from it.
     let early = req.chart.is_none() && (for_render || check);
     let (mut engine, mut schemas) = (render::Preparing::none(), Schemas::none());
     let head_start = EARLY.lock().ok().and_then(|mut e| e.take());

@@ -117,10 +117,7 @@ impl Chart {
 
     /// Builds a chart from its files. `origin` names it in messages.
     pub fn from_files(files: Files, origin: &str) -> Result<Chart> {
-        let read = Reading {
-            values: true,
-            ignore: true,
-        };
+        let read = Reading { ignore: true };
         Self::from_files_depth(files, origin, 0, read)
     }
 
@@ -189,15 +186,11 @@ impl Chart {
             Some(b) => text(b, origin, "values.yaml")?,
             None => Text::default(),
         };
-        let values = if read.values {
-            yaml::parse_values(&values_text, None).map_err(|e| {
-                Error::new(Kind::Parse, format!("{origin}/values.yaml: {}", e.message))
-                    .with_file(format!("{origin}/values.yaml"))
-                    .at(e.line, e.col)
-            })?
-        } else {
-            Map::new()
-        };
+        let values = yaml::parse_values(&values_text, None).map_err(|e| {
+            Error::new(Kind::Parse, format!("{origin}/values.yaml: {}", e.message))
+                .with_file(format!("{origin}/values.yaml"))
+                .at(e.line, e.col)
+        })?;
         let schema = match files.get("values.schema.json") {
             Some(b) => Some(text(b, origin, "values.schema.json")?),
             None => None,
@@ -353,7 +346,17 @@ pub fn load_dir(dir: &std::path::Path) -> Result<Chart> {
 
 /// The Tracecat chart compiled into this binary.
 pub fn embedded() -> Result<Chart> {
-    embedded_with(true)
+    embedded_with()
+}
+
+/// The embedded charts' `values.schema.json` texts: the very bytes a load
+/// of the embedded chart shares.
+pub fn embedded_schema_texts() -> Vec<Text> {
+    crate::embedded::FILES
+        .iter()
+        .filter(|(p, _)| *p == "values.schema.json" || p.ends_with("/values.schema.json"))
+        .filter_map(|(_, b)| Text::embedded(&bytes::Bytes::from_static(b)))
+        .collect()
 }
 
 /// Whether `bytes` are the very bytes of a file embedded in the binary (not
@@ -380,28 +383,15 @@ fn embedded_files() -> Files {
 /// How much of a chart's files [`Chart::from_files_depth`] reads.
 #[derive(Clone, Copy)]
 struct Reading {
-    /// Parse `values.yaml` (false: `values` left empty, for an outline of
-    /// the templates).
-    values: bool,
     /// Apply `.helmignore` and the built-in ignore rules (false: the files
     /// are known to hold nothing they drop).
     ignore: bool,
 }
 
-/// The embedded chart with its `values.yaml` files unread (`values` empty):
-/// its templates and schemas, for work that needs no values, at a fraction
-/// of the cost of [`embedded`].
-pub fn embedded_outline() -> Result<Chart> {
-    embedded_with(false)
-}
-
-fn embedded_with(values: bool) -> Result<Chart> {
+fn embedded_with() -> Result<Chart> {
     // Its `.helmignore` files drop none of its files (a test checks it),
     // so they are not applied on every run.
-    let read = Reading {
-        values,
-        ignore: false,
-    };
+    let read = Reading { ignore: false };
     let mut chart = Chart::from_files_depth(embedded_files(), "tracecat (embedded)", 0, read)?;
     fn checked(c: &mut Chart) {
         c.templates_checked = true;
@@ -487,11 +477,6 @@ mod tests {
             "files .helmignore drops are embedded (remove them from chart/, templates/ or values/): {dropped:?}"
         );
         assert_eq!(skipped, applied);
-        // The outline is the same chart, values aside.
-        let mut outline = Vec::new();
-        paths(&embedded_outline().unwrap(), "", &mut outline);
-        assert_eq!(outline, skipped);
-        assert!(embedded_outline().unwrap().values.is_empty());
     }
 
     /// The schema check trusts the embedded schemas to be in its fast
@@ -514,9 +499,17 @@ mod tests {
             }
         }
         assert!(n > 0);
-        for chart in [embedded().unwrap(), embedded_outline().unwrap()] {
+        {
+            let chart = embedded().unwrap();
             let found = chart.schema_texts();
             assert_eq!(found.len(), n);
+            // what the helper parses ahead is these very texts
+            let ahead = embedded_schema_texts();
+            assert_eq!(ahead.len(), n);
+            assert!(ahead
+                .iter()
+                .zip(&found)
+                .all(|(a, f)| a.as_ptr() == f.as_ptr()));
             assert!(found.iter().all(|t| is_embedded(t.as_bytes())));
             assert!(!is_embedded(found[0].to_string().as_bytes()));
         }

@@ -124,6 +124,31 @@ fn work(chart: &Chart, done: SyncSender<Result<Prepared>>) -> impl FnOnce() + Se
     }
 }
 
+/// The embedded chart's templates and their sources, from the list build.rs
+/// made: what [`templates_of`] gives for the loaded chart (a test
+/// compares), without loading it.
+fn embedded_templates() -> (Vec<Entry>, Sources) {
+    let mut entries = Vec::new();
+    let mut sources = HashMap::new();
+    for (name, path) in crate::embedded::TEMPLATES {
+        let Some(text) = crate::embedded::FILES
+            .iter()
+            .find(|(p, _)| p == path)
+            .and_then(|(_, b)| Text::embedded(&bytes::Bytes::from_static(b)))
+        else {
+            continue;
+        };
+        let base = name.rsplit('/').next().unwrap_or(name);
+        entries.push(Entry {
+            name: name.to_string(),
+            renderable: !base.starts_with('_') && base != "NOTES.txt",
+            checked: true,
+        });
+        sources.insert(name.to_string(), text);
+    }
+    (entries, Arc::new(sources))
+}
+
 /// A preparation being made elsewhere, or none.
 pub struct Preparing(Pending<Result<Prepared>>, Option<Helper>);
 
@@ -151,12 +176,13 @@ impl Preparing {
         (Preparing(pending, None), work(chart, done))
     }
 
-    /// A preparation for a chart that another thread reads: the returned
-    /// work, given that chart, prepares its templates.
-    pub fn deferred() -> (Preparing, impl FnOnce(&Chart) + Send + 'static) {
+    /// A preparation of the embedded chart's templates, and the work that
+    /// makes it (it needs neither the chart loaded nor its values).
+    pub fn deferred_embedded() -> (Preparing, impl FnOnce() + Send + 'static) {
         let (done, pending) = Pending::channel();
-        (Preparing(pending, None), move |chart: &Chart| {
-            work(chart, done)()
+        (Preparing(pending, None), move || {
+            let (entries, sources) = embedded_templates();
+            let _ = done.send(Prepared::new(&entries, sources));
         })
     }
 
@@ -194,6 +220,27 @@ mod tests {
     fn prepared(c: &Chart) -> Result<Prepared> {
         let (entries, sources) = templates_of(c);
         Prepared::new(&entries, sources)
+    }
+
+    #[test]
+    fn the_embedded_templates_are_the_loaded_charts() {
+        let (mut built, built_sources) = embedded_templates();
+        let (mut loaded, loaded_sources) = templates_of(&crate::chart::embedded().unwrap());
+        let key = |e: &Entry| (e.name.clone(), e.renderable, e.checked);
+        built.sort_by_key(key);
+        loaded.sort_by_key(key);
+        assert_eq!(
+            built.iter().map(key).collect::<Vec<_>>(),
+            loaded.iter().map(key).collect::<Vec<_>>()
+        );
+        assert!(built
+            .iter()
+            .any(|e| e.name == "tracecat/charts/temporal/templates/_helpers.tpl"));
+        // the same bytes, so a preparation from them is adopted as is
+        for (name, text) in loaded_sources.iter() {
+            assert!(same_text(&built_sources[name], text), "{name}");
+            assert_eq!(built_sources[name].as_ptr(), text.as_ptr(), "{name}");
+        }
     }
 
     #[test]
