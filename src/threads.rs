@@ -8,10 +8,11 @@
 //! on one CPU while the other idled. Each of our helpers has 0.3 to 3 ms of
 //! work, so they mostly ran one after the other.
 //!
-//! So the creator yields its CPU until the new thread has started; the new
-//! thread then moves itself to another CPU it may use, which hands the
-//! creator its CPU back, and allows itself every CPU again. On other
-//! systems, or when a call fails, threads start as usual.
+//! So the creator restricts the new thread, before it runs, to another CPU
+//! it may use, and goes on; the thread allows itself the creator's CPUs
+//! again once it runs there. Where that call fails, the creator yields its
+//! CPU until the new thread has started, and the thread moves itself. On
+//! other systems threads start as usual.
 
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
@@ -47,7 +48,7 @@ where
         started.place(handle.as_pthread_t())
     };
     #[cfg(not(target_os = "linux"))]
-    let placed = started.not_placed();
+    let placed = false;
     if !placed {
         started.wait(|| handle.is_finished());
     }
@@ -142,65 +143,55 @@ const UNDECIDED: u8 = 0;
 const PLACED: u8 = 1;
 const NOT_PLACED: u8 = 2;
 
-/// The new thread's side of the hand-over. If its creator placed it on
-/// another CPU before it ran, it allows itself every CPU again; otherwise
-/// it tells its creator it has started, then moves off the creator's CPU.
-struct Start {
+/// What a new thread and its creator share while it starts.
+struct Handover {
     creator_cpu: Option<usize>,
-    /// The CPUs the creator may use, which a placed thread takes again.
+    /// The CPUs the creator may use, which the new thread takes again.
     allowed: Option<cpu::Set>,
-    started: Arc<AtomicBool>,
-    placement: Arc<AtomicU8>,
+    started: AtomicBool,
+    placement: AtomicU8,
 }
+
+/// The new thread's side of the hand-over. If its creator placed it on
+/// another CPU before it ran, it allows itself the creator's CPUs again;
+/// otherwise it tells its creator it has started, then moves off the
+/// creator's CPU.
+struct Start(Arc<Handover>);
 
 /// The creator's side: places the new thread, or waits until it has
 /// started.
-struct Started {
-    started: Arc<AtomicBool>,
-    placement: Arc<AtomicU8>,
-    creator_cpu: Option<usize>,
-    allowed: Option<cpu::Set>,
-}
+struct Started(Arc<Handover>);
 
 impl Start {
     fn new() -> (Start, Started) {
-        let started = Arc::new(AtomicBool::new(false));
-        let placement = Arc::new(AtomicU8::new(UNDECIDED));
-        let creator_cpu = cpu::current();
-        let allowed = cpu::allowed();
-        let start = Start {
-            creator_cpu,
-            allowed,
-            started: started.clone(),
-            placement: placement.clone(),
-        };
-        (
-            start,
-            Started {
-                started,
-                placement,
-                creator_cpu,
-                allowed,
-            },
-        )
+        let shared = Arc::new(Handover {
+            creator_cpu: cpu::current(),
+            allowed: cpu::allowed(),
+            started: AtomicBool::new(false),
+            placement: AtomicU8::new(UNDECIDED),
+        });
+        (Start(shared.clone()), Started(shared))
     }
 
     fn begin(self) {
+        let h = &self.0;
         // The creator decides right after creating this thread; until then
         // this thread may only run elsewhere, or if its creator yields.
         let placement = loop {
-            match self.placement.load(Ordering::Acquire) {
+            match h.placement.load(Ordering::Acquire) {
                 UNDECIDED => std::thread::yield_now(),
                 p => break p,
             }
         };
-        if placement == PLACED {
-            if let Some(allowed) = &self.allowed {
+        if placement != PLACED {
+            h.started.store(true, Ordering::Release);
+        }
+        if let Some(allowed) = &h.allowed {
+            if placement == PLACED {
                 cpu::allow(allowed);
+            } else if let Some(avoid) = h.creator_cpu {
+                cpu::move_off(avoid, allowed);
             }
-        } else {
-            self.started.store(true, Ordering::Release);
-            cpu::move_off(self.creator_cpu);
         }
     }
 }
@@ -212,20 +203,14 @@ impl Started {
     /// moved itself (about 0.1 ms here). True when placed.
     #[cfg(target_os = "linux")]
     fn place(&self, thread: libc::pthread_t) -> bool {
-        let placed = match (self.creator_cpu, &self.allowed) {
+        let h = &self.0;
+        let placed = match (h.creator_cpu, &h.allowed) {
             (Some(c), Some(allowed)) => cpu::place(thread, c, allowed),
             _ => false,
         };
-        self.placement
+        h.placement
             .store(if placed { PLACED } else { NOT_PLACED }, Ordering::Release);
         placed
-    }
-
-    /// The thread is left to move itself.
-    #[cfg(not(target_os = "linux"))]
-    fn not_placed(&self) -> bool {
-        self.placement.store(NOT_PLACED, Ordering::Release);
-        false
     }
 
     /// Yields this thread's CPU until the new thread has started (or
@@ -236,8 +221,8 @@ impl Started {
     /// millisecond was tried: no faster, and 0.3 ms slower in two
     /// interleaved comparisons.)
     fn wait(self, ended: impl Fn() -> bool) {
-        self.placement.store(NOT_PLACED, Ordering::Release);
-        while !self.started.load(Ordering::Acquire) && !ended() {
+        self.0.placement.store(NOT_PLACED, Ordering::Release);
+        while !self.0.started.load(Ordering::Acquire) && !ended() {
             std::thread::yield_now();
         }
     }
@@ -400,10 +385,17 @@ mod cpu {
         };
         // SAFETY: as in `allowed`; `thread` was created by the caller and
         // is not yet joined, so its handle is valid.
+        unsafe { libc::pthread_setaffinity_np(thread, size_of::<Set>(), &only(target)) == 0 }
+    }
+
+    /// The set of CPU `cpu` alone.
+    fn only(cpu: usize) -> Set {
+        // SAFETY: a plain bit set, valid all zero; `cpu` is below
+        // CPU_SETSIZE (it came from a set).
         unsafe {
             let mut one: Set = zeroed();
-            libc::CPU_SET(target, &mut one);
-            libc::pthread_setaffinity_np(thread, size_of::<Set>(), &one) == 0
+            libc::CPU_SET(cpu, &mut one);
+            one
         }
     }
 
@@ -416,23 +408,16 @@ mod cpu {
         }
     }
 
-    /// Moves the calling thread to a CPU it may use other than `avoid`
-    /// (taking turns when there are several), then allows it every CPU it
-    /// had: the move is only where it starts.
-    pub fn move_off(avoid: Option<usize>) {
-        let (Some(avoid), Some(allowed)) = (avoid, allowed()) else {
-            return;
-        };
-        let Some(target) = other(&allowed, avoid) else {
+    /// Moves the calling thread to a CPU of `allowed` other than `avoid`
+    /// (taking turns when there are several), then allows it all of
+    /// `allowed` again: the move is only where it starts.
+    pub fn move_off(avoid: usize, allowed: &Set) {
+        let Some(target) = other(allowed, avoid) else {
             return;
         };
         // SAFETY: as in `allowed`; acts on the calling thread only.
-        unsafe {
-            let mut one: Set = zeroed();
-            libc::CPU_SET(target, &mut one);
-            if libc::sched_setaffinity(0, size_of::<Set>(), &one) == 0 {
-                allow(&allowed);
-            }
+        if unsafe { libc::sched_setaffinity(0, size_of::<Set>(), &only(target)) } == 0 {
+            allow(allowed);
         }
     }
 }
@@ -443,9 +428,9 @@ mod cpu {
         None
     }
 
-    pub fn move_off(_: Option<usize>) {}
-
     pub type Set = ();
+
+    pub fn move_off(_: usize, _: &Set) {}
 
     pub fn allowed() -> Option<Set> {
         None
