@@ -63,9 +63,7 @@ impl Gate<'_> {
         }
         eval(self.cond, &scope).is_some_and(|v| !v.is_true())
     }
-}
 
-impl Gate<'_> {
     /// [`Gate::is_off`] without the engine, for gates whose `set`s are plain
     /// attribute paths and whose condition is such paths joined by `and`,
     /// `or`, `not` and parentheses (all of the embedded chart's): compiling
@@ -74,29 +72,29 @@ impl Gate<'_> {
     fn quick_off(&self, ctx: &Value) -> Option<bool> {
         let mut scope: Vec<(&str, Value)> = Vec::with_capacity(self.sets.len());
         for (name, expr) in self.sets.iter() {
-            let value = {
-                let lookup = |n: &str| quick_lookup(n, &scope, ctx);
-                let toks = quick_tokens(expr)?;
-                let mut p = Quick {
-                    toks: &toks,
-                    at: 0,
-                    lookup: &lookup,
-                };
-                let v = p.path()?;
-                (p.at == toks.len()).then_some(v)?
-            };
+            let value = quick_read(expr, &|n| quick_lookup(n, &scope, ctx), |p| p.path())?;
             scope.push((name, value));
         }
-        let lookup = |n: &str| quick_lookup(n, &scope, ctx);
-        let toks = quick_tokens(self.cond)?;
-        let mut p = Quick {
-            toks: &toks,
-            at: 0,
-            lookup: &lookup,
-        };
-        let truth = p.or()?;
-        (p.at == toks.len()).then_some(!truth)
+        let truth = quick_read(self.cond, &|n| quick_lookup(n, &scope, ctx), |p| p.or())?;
+        Some(!truth)
     }
+}
+
+/// `expr` read whole by `read` (a rule of [`Quick`]), names looked up with
+/// `lookup`; None if it holds anything else or anything after.
+fn quick_read<T>(
+    expr: &str,
+    lookup: &dyn Fn(&str) -> Option<Value>,
+    read: impl FnOnce(&mut Quick) -> Option<T>,
+) -> Option<T> {
+    let toks = quick_tokens(expr)?;
+    let mut p = Quick {
+        toks: &toks,
+        at: 0,
+        lookup,
+    };
+    let v = read(&mut p)?;
+    (p.at == toks.len()).then_some(v)
 }
 
 /// A name as the gate's expression sees it: a `set` of the prelude (the
