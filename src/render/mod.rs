@@ -184,6 +184,13 @@ fn templates_of(chart: &Chart) -> (Vec<Entry>, prepare::Sources) {
     (names, Arc::new(sources))
 }
 
+/// Whether the template `name` renders on its own: partials (`_*`),
+/// NOTES.txt and a library chart's templates are only compiled.
+fn renderable(name: &str, library: bool) -> bool {
+    let base = name.rsplit('/').next().unwrap_or(name);
+    !base.starts_with('_') && base != "NOTES.txt" && !library
+}
+
 fn collect(
     chart: &Chart,
     prefix: &str,
@@ -197,12 +204,10 @@ fn collect(
     };
     for (rel, src) in &chart.templates {
         let full = format!("{chart_path}/{rel}");
-        let base = rel.rsplit('/').next().unwrap_or(rel);
-        let renderable = !base.starts_with('_') && base != "NOTES.txt" && !chart.is_library();
         sources.insert(full.clone(), src.clone());
         names.push(Entry {
+            renderable: renderable(&full, chart.is_library()),
             name: full,
-            renderable,
             checked: chart.templates_checked,
         });
     }

@@ -130,18 +130,15 @@ fn work(chart: &Chart, done: SyncSender<Result<Prepared>>) -> impl FnOnce() + Se
 fn embedded_templates() -> (Vec<Entry>, Sources) {
     let mut entries = Vec::new();
     let mut sources = HashMap::new();
-    for (name, path) in crate::embedded::TEMPLATES {
-        let Some(text) = crate::embedded::FILES
-            .iter()
-            .find(|(p, _)| p == path)
-            .and_then(|(_, b)| Text::embedded(&bytes::Bytes::from_static(b)))
+    for &(name, file) in crate::embedded::TEMPLATES {
+        let Some(text) = Text::embedded(&bytes::Bytes::from_static(crate::embedded::FILES[file].1))
         else {
             continue;
         };
-        let base = name.rsplit('/').next().unwrap_or(name);
         entries.push(Entry {
             name: name.to_string(),
-            renderable: !base.starts_with('_') && base != "NOTES.txt",
+            // The embedded charts are applications, not libraries.
+            renderable: super::renderable(name, false),
             checked: true,
         });
         sources.insert(name.to_string(), text);
