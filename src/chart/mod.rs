@@ -359,13 +359,8 @@ pub fn embedded_schema_texts() -> Vec<Text> {
         .collect()
 }
 
-/// Whether `bytes` are the very bytes of a file embedded in the binary (not
-/// a copy, nor equal bytes from elsewhere).
-pub fn is_embedded(bytes: &[u8]) -> bool {
-    embedded_path(bytes).is_some()
-}
-
-/// The path of the embedded file whose very bytes `bytes` are.
+/// The path of the embedded file whose very bytes `bytes` are (not a copy,
+/// nor equal bytes from elsewhere).
 pub fn embedded_path(bytes: &[u8]) -> Option<&'static str> {
     crate::embedded::FILES
         .iter()
@@ -510,8 +505,8 @@ mod tests {
                 .iter()
                 .zip(&found)
                 .all(|(a, f)| a.as_ptr() == f.as_ptr()));
-            assert!(found.iter().all(|t| is_embedded(t.as_bytes())));
-            assert!(!is_embedded(found[0].to_string().as_bytes()));
+            assert!(found.iter().all(|t| embedded_path(t.as_bytes()).is_some()));
+            assert!(embedded_path(found[0].to_string().as_bytes()).is_none());
         }
     }
 }

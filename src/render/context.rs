@@ -253,7 +253,7 @@ fn basename(p: &str) -> String {
 }
 
 /// Helm's `.` for one chart: every top-level object, plus `ctx` (itself).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Dot {
     values: JValue,
     release: JValue,
@@ -302,13 +302,8 @@ impl Dot {
         t.insert("Name".to_string(), JValue::from(name));
         t.insert("BasePath".to_string(), JValue::from(base_path));
         Dot {
-            values: self.values.clone(),
-            release: self.release.clone(),
-            capabilities: self.capabilities.clone(),
-            chart: self.chart.clone(),
-            files: self.files.clone(),
-            subcharts: self.subcharts.clone(),
             template: Some(JValue::from(t)),
+            ..self.clone()
         }
     }
 }

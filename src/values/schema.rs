@@ -128,12 +128,10 @@ pub fn parse(schema_text: &str) -> Parsed {
             checker: super::schema_fast::Checker::known_supported(),
         });
     }
+    // Any other text, embedded ones included (one the build could not parse
+    // fails here again, with the reader's error).
     let doc = super::json_doc::parse(schema_text).map_err(not_json)?;
-    let checker = if crate::chart::is_embedded(schema_text.as_bytes()) {
-        super::schema_fast::Checker::known_supported()
-    } else {
-        super::schema_fast::Checker::new(doc.view(schema_text))
-    };
+    let checker = super::schema_fast::Checker::new(doc.view(schema_text));
     Ok(ParsedSchema {
         doc: std::borrow::Cow::Owned(doc),
         checker,
