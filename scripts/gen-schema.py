@@ -72,18 +72,52 @@ VS_CONFIG = {
 }
 
 
+def open_node(v, path):
+    """The Temporal subchart's values: types from its defaults, objects open
+    (Helm ignores keys the subchart does not read)."""
+    if isinstance(v, dict):
+        # null: a user's null can leave a subchart's own unset default.
+        if not v:
+            return {"type": ["object", "array", "null"]} if path.endswith("imagePullSecrets") else {"type": ["object", "null"]}
+        return {"type": ["object", "null"],
+                "properties": {k: open_node(x, f"{path}.{k}") for k, x in v.items()}}
+    if isinstance(v, list):
+        return {"type": "array"}
+    if isinstance(v, bool):
+        return {"type": "boolean"}
+    if isinstance(v, (int, float)):
+        return {"type": ["number", "string"]}
+    if v is None:
+        return {}
+    return {"type": SCALAR}
+
+
+def deep_under(dst, src):
+    """`src`'s keys laid under `dst`'s, as Helm layers chart defaults."""
+    for k, v in src.items():
+        if k not in dst:
+            dst[k] = v
+        elif isinstance(dst[k], dict) and isinstance(v, dict):
+            deep_under(dst[k], v)
+    return dst
+
+
 def node(v, path):
     if path in FREE:
         d = {"type": "object"}
         if path in STRING_MAPS:
-            d["additionalProperties"] = {"type": "string"}
+            # Helm renders any scalar here; lint flags what the API server refuses.
+            d["additionalProperties"] = {"type": SCALAR + ["null"]}
         if path == "tracecat.temporal.searchAttributes":
             d["additionalProperties"] = {
                 "type": "string", "enum": ["Keyword", "Text", "Int", "Double", "Bool", "Datetime", "KeywordList"]}
         if path == "temporal":
+            with open(os.path.join(ROOT, "chart", "charts", "temporal", "values.yaml")) as fh:
+                sub = yaml.safe_load(fh)
+            d = open_node(deep_under(dict(v), sub), path)
             d["description"] = "Values of the bundled Temporal subchart."
-            d["properties"] = {"enabled": {"type": "boolean", "description": DESC["temporal.enabled"]},
-                               "clusterQueue": {"type": "string"}}
+            d["properties"]["enabled"] = {"type": "boolean", "description": DESC["temporal.enabled"]}
+            d["properties"]["clusterQueue"] = {"type": "string"}
     elif path.endswith(".resources"):
         d = dict(RESOURCES)
     elif isinstance(v, dict):
@@ -106,7 +140,8 @@ def node(v, path):
     elif isinstance(v, float):
         d = {"type": ["number", "string"]}
     elif v is None:
-        d = {"type": ["integer", "null"]} if "Percentage" in path else {"type": ["string", "null"]}
+        # An unset default takes any value, as the chart's templates do.
+        d = {"type": ["integer", "null"]} if "Percentage" in path else {}
     else:
         d = {"type": SCALAR}
     if path in ENUM:

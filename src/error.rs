@@ -36,6 +36,9 @@ pub struct Details {
     pub hint: Option<String>,
     /// Extra detail shown only with --debug (e.g. the partial render).
     pub debug: Option<String>,
+    /// Warnings found before the failure (unknown keys: often its cause),
+    /// printed ahead of the error.
+    pub warnings: Vec<String>,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -64,6 +67,7 @@ impl Error {
             values_path: None,
             hint: None,
             debug: None,
+            warnings: Vec::new(),
         }))
     }
     pub fn usage(message: impl Into<String>) -> Self {

@@ -17,6 +17,9 @@ pub struct Request {
     pub values: Sources,
     pub render: RenderOptions,
     pub skip_schema_validation: bool,
+    /// Refuse schema findings Helm would render (unknown keys, values
+    /// outside the listed choices) instead of warning.
+    pub strict: bool,
     /// Substitute `${VAR}` placeholders in values from the environment.
     pub expand_env: bool,
     /// Chart version or range, for `oci://` charts.
@@ -312,44 +315,68 @@ pub fn schema_violations(
     found.map(|()| out)
 }
 
-/// Checks values against every chart's `values.schema.json`; the error
-/// lists every violation, with the file and line that set it where known.
+/// Checks values against every chart's `values.schema.json`. The error
+/// lists every violation that refuses the values, with the file and line
+/// that set it where known; findings Helm would render anyway (see
+/// [`schema::Violation::advisory`]) come back as warnings unless `strict`.
 pub fn validate_schema(
     chart: &Chart,
     vals: &Map,
     origins: &Origins,
     schemas: Schemas,
-) -> Result<()> {
-    let out = schema_violations(chart, vals, schemas)?;
-    if out.is_empty() {
-        return Ok(());
+    strict: bool,
+) -> Result<Vec<String>> {
+    let all = schema_violations(chart, vals, schemas)?;
+    let (warn, refuse): (Vec<_>, Vec<_>) =
+        all.into_iter().partition(|(_, v)| v.advisory && !strict);
+    // One screen: the first findings, then a count of the rest.
+    const SHOWN: usize = 20;
+    let mut warnings: Vec<String> = warn
+        .iter()
+        .take(SHOWN)
+        .map(|(_, v)| {
+            format!(
+                "warning: {}; Helm ignores it, --strict refuses it",
+                describe(v, origins)
+            )
+        })
+        .collect();
+    if warn.len() > SHOWN {
+        warnings.push(format!("warning: ... and {} more", warn.len() - SHOWN));
+    }
+    if refuse.is_empty() {
+        return Ok(warnings);
     }
     let mut msg = String::from(
         "values don't meet the specifications of the schema(s) in the following chart(s):",
     );
     let mut last = "";
-    // One screen: the first violations, then a count of the rest.
-    const SHOWN: usize = 20;
-    for (c, v) in out.iter().take(SHOWN) {
+    for (c, v) in refuse.iter().take(SHOWN) {
         if c != last {
             msg.push_str(&format!("\n{c}:"));
             last = c;
         }
-        let p = if v.path.is_empty() { "(root)" } else { &v.path };
-        msg.push_str(&format!("\n- {p}: {}", v.message));
-        if let Some((file, line, _)) = origins.get(&v.path) {
-            msg.push_str(&format!(" ({file}:{line})"));
-        }
-        if let Some(h) = &v.hint {
-            msg.push_str(&format!(" ({h})"));
-        }
+        msg.push_str(&format!("\n- {}", describe(v, origins)));
     }
-    if out.len() > SHOWN {
-        msg.push_str(&format!("\n... and {} more", out.len() - SHOWN));
+    if refuse.len() > SHOWN {
+        msg.push_str(&format!("\n... and {} more", refuse.len() - SHOWN));
     }
     Err(Error::new(Kind::Values, msg)
-        .with_path(out[0].1.path.clone())
+        .with_path(refuse[0].1.path.clone())
         .with_hint("fix the values listed above (defaults and comments: `tracecat-chart show values`); --skip-schema-validation turns this check off"))
+}
+
+/// One violation on a line: path, what is wrong, where it was set, a hint.
+fn describe(v: &schema::Violation, origins: &Origins) -> String {
+    let p = if v.path.is_empty() { "(root)" } else { &v.path };
+    let mut line = format!("{p}: {}", v.message);
+    if let Some((file, n, _)) = origins.get(&v.path) {
+        line.push_str(&format!(" ({file}:{n})"));
+    }
+    if let Some(h) = &v.hint {
+        line.push_str(&format!(" ({h})"));
+    }
+    line
 }
 
 /// Replaces `${NAME}` in every string value with the environment variable's
@@ -428,15 +455,18 @@ pub fn render_loaded(req: &Request, loaded: Loaded) -> Result<Release> {
     // Schema validation runs beside the render; its verdict comes first, as
     // Helm validates before rendering, so a render of invalid values is
     // thrown away.
-    let mut checked = Ok(());
+    let mut checked = Ok(Vec::new());
     let check = || {
         if !req.skip_schema_validation {
-            checked = validate_guarded(&chart, &vals, &origins, schemas);
+            checked = validate_guarded(&chart, &vals, &origins, schemas, req.strict);
         }
     };
     let rendered = render::render_parsed(&chart, &vals, &req.render, engine, check);
-    checked?;
-    let rendered = rendered?;
+    warnings.extend(checked?);
+    let rendered = rendered.map_err(|mut e| {
+        e.warnings = std::mem::take(&mut warnings);
+        e
+    })?;
     warnings.extend(rendered.notices);
     let (manifests, hooks) = output::sort_parsed(rendered.files, &mut warnings)?;
     Ok(Release {
@@ -450,8 +480,14 @@ pub fn render_loaded(req: &Request, loaded: Loaded) -> Result<Release> {
 
 /// [`validate_schema`], with a panic in it reported as an error: it runs on
 /// a render thread, whose panic would otherwise read as the render's.
-fn validate_guarded(chart: &Chart, vals: &Map, origins: &Origins, schemas: Schemas) -> Result<()> {
-    let run = || validate_schema(chart, vals, origins, schemas);
+fn validate_guarded(
+    chart: &Chart,
+    vals: &Map,
+    origins: &Origins,
+    schemas: Schemas,
+    strict: bool,
+) -> Result<Vec<String>> {
+    let run = || validate_schema(chart, vals, origins, schemas, strict);
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).unwrap_or_else(|_| {
         Err(Error::new(Kind::Values, "schema validation panicked")
             .with_hint("this is a bug in tracecat-chart; --skip-schema-validation avoids it"))

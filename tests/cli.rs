@@ -329,7 +329,24 @@ fn chart_refusals_name_the_key() {
         "v.yaml",
         "tracecat:\n  auth:\n    superadminEmail: a@example.com\nexternalRedis:\n  auth:\n    existingSecret: r\nexternalPostgres:\n  auth:\n    existingSecret: p\n",
     );
+    // As in Helm, the subchart's templates render first: its refusal wins.
     let out = run(&["template", "-f", &f.display().to_string()]);
+    assert_eq!(out.status.code(), Some(1));
+    let e = stderr(&out);
+    assert!(
+        e.contains("Please specify connectAddr for default store"),
+        "{e}"
+    );
+    assert!(out.stdout.is_empty());
+    let stores = "temporal:\n  server:\n    config:\n      persistence:\n        datastores:\n          default:\n            sql:\n              connectAddr: db:5432\n          visibility:\n            sql:\n              connectAddr: db:5432\n";
+    let g = d.write("stores.yaml", stores);
+    let out = run(&[
+        "template",
+        "-f",
+        &f.display().to_string(),
+        "-f",
+        &g.display().to_string(),
+    ]);
     assert_eq!(out.status.code(), Some(1));
     let e = stderr(&out);
     assert!(e.contains("secrets.existingSecret"), "{e}");

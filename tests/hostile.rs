@@ -202,8 +202,16 @@ fn hostile_set_flags() {
         .map(|i| format!("k{i}=v"))
         .collect::<Vec<_>>()
         .join(",");
-    let o = bounded(&["template", "--set", &many], &[]);
+    let o = bounded(&["template", "--strict", "--set", &many], &[]);
     refused(&o, "... and 4980 more");
+    // Without --strict they are warnings, listed just as briefly.
+    let o = bounded(&["template", "--set", &many], &[]);
+    assert!(
+        stderr(&o).contains("warning: ... and 4980 more"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stderr(&o).lines().count() <= 30, "{}", stderr(&o));
     refused(
         &bounded(
             &["template", "--set", &format!("x={}", "[".repeat(100_000))],

@@ -89,6 +89,7 @@ fn render_side(
         },
         render: a.release.options(&a.release_name)?,
         skip_schema_validation: a.release.skip_schema_validation,
+        strict: false,
         expand_env: false,
         ..Default::default()
     };

@@ -39,6 +39,7 @@ pub fn run(a: LintArgs) -> Result<i32> {
         values: a.values.sources(),
         render: opts,
         skip_schema_validation: false,
+        strict: true,
         expand_env: false,
         ..Default::default()
     };

@@ -476,6 +476,9 @@ pub fn run(args: Vec<String>) -> i32 {
                     println!("{}", redact::text(d));
                 }
             }
+            for w in &e.warnings {
+                eprintln!("{}", redact::text(w));
+            }
             eprintln!("{}", redact::text(&e.to_string()));
             e.exit_code()
         }

@@ -54,6 +54,10 @@ pub struct TemplateArgs {
     /// creates a new Job instead of patching an immutable one.
     #[arg(long = "job-name-suffix", value_enum)]
     pub job_name_suffix: Option<JobNameSuffix>,
+    /// Refuse values the schema flags but Helm renders (unknown keys, values
+    /// outside the listed choices); without it they are warnings.
+    #[arg(long = "strict")]
+    pub strict: bool,
     /// Set ttlSecondsAfterFinished on hook Jobs that do not set it.
     #[arg(long = "job-ttl", value_name = "SECONDS")]
     pub job_ttl: Option<i64>,
@@ -115,6 +119,7 @@ pub fn run(a: TemplateArgs, _debug: bool) -> Result<i32> {
         values: a.values.sources(),
         render: a.release.options(&name)?,
         skip_schema_validation: a.release.skip_schema_validation,
+        strict: a.strict,
         expand_env: a.expand_env,
         version: a.registry.version.clone(),
         registry: a.registry.options()?,

@@ -37,6 +37,7 @@ pub fn run(a: ValuesArgs) -> Result<i32> {
         values: a.values.sources(),
         render: a.release.options("release-name")?,
         skip_schema_validation: a.release.skip_schema_validation,
+        strict: false,
         expand_env: false,
         version: a.registry.version.clone(),
         registry: a.registry.options()?,
@@ -46,12 +47,15 @@ pub fn run(a: ValuesArgs) -> Result<i32> {
         eprintln!("{w}");
     }
     if !req.skip_schema_validation {
-        validate_schema(
+        for w in validate_schema(
             &loaded.chart,
             &loaded.values,
             &loaded.origins,
             loaded.schemas,
-        )?;
+            false,
+        )? {
+            eprintln!("{w}");
+        }
     }
     let v = Value::Map(loaded.values);
     let text = match a.output {

@@ -286,7 +286,8 @@ fn merge_into(dst: &mut Map, src: &Map, overwrite: bool) {
         match (dst.get_mut(k), v) {
             (Some(Value::Map(d)), Value::Map(s)) => merge_into(d, s, overwrite),
             (Some(existing), _) => {
-                if overwrite || matches!(existing, Value::Null) {
+                // mergo: without overwrite, an empty value still gives way.
+                if overwrite || !existing.truthy() {
                     *existing = v.clone();
                 }
             }
@@ -297,24 +298,46 @@ fn merge_into(dst: &mut Map, src: &Map, overwrite: bool) {
     }
 }
 
-fn merge(dst: JValue, rest: Rest<JValue>) -> JValue {
-    let mut d = from_jinja(&dst).as_map().cloned().unwrap_or_default();
-    for s in rest.0 {
-        if let Value::Map(m) = from_jinja(&s) {
-            merge_into(&mut d, &m, false);
-        }
+/// A `merge` argument as a table: Go refuses anything else (nil is an
+/// empty table).
+fn merge_arg(v: &JValue) -> Result<Map, JError> {
+    match from_jinja(v) {
+        Value::Map(m) => Ok(m),
+        Value::Null => Ok(Map::new()),
+        other => Err(err(format!(
+            "wrong type for value; expected map[string]interface {{}}; got {}",
+            go_type(&other)
+        ))),
     }
-    to_jinja(&Value::Map(d))
 }
 
-fn merge_overwrite(dst: JValue, rest: Rest<JValue>) -> JValue {
-    let mut d = from_jinja(&dst).as_map().cloned().unwrap_or_default();
-    for s in rest.0 {
-        if let Value::Map(m) = from_jinja(&s) {
-            merge_into(&mut d, &m, true);
-        }
+/// Go's name for the type a value decodes to.
+fn go_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "<nil>",
+        Value::Bool(_) => "bool",
+        Value::Int(_) => "int64",
+        Value::Float(_) => "float64",
+        Value::String(_) => "string",
+        Value::List(_) => "[]interface {}",
+        Value::Map(_) => "map[string]interface {}",
     }
-    to_jinja(&Value::Map(d))
+}
+
+fn merge_all(dst: JValue, rest: Rest<JValue>, overwrite: bool) -> Result<JValue, JError> {
+    let mut d = merge_arg(&dst)?;
+    for s in rest.0 {
+        merge_into(&mut d, &merge_arg(&s)?, overwrite);
+    }
+    Ok(to_jinja(&Value::Map(d)))
+}
+
+fn merge(dst: JValue, rest: Rest<JValue>) -> Result<JValue, JError> {
+    merge_all(dst, rest, false)
+}
+
+fn merge_overwrite(dst: JValue, rest: Rest<JValue>) -> Result<JValue, JError> {
+    merge_all(dst, rest, true)
 }
 
 fn semver_compare(constraint: String, version: JValue) -> Result<bool, JError> {
@@ -699,6 +722,74 @@ fn get(m: JValue, key: String) -> JValue {
         .unwrap_or_else(|| JValue::from(""))
 }
 
+/// Sprig's `dig KEY... DEFAULT MAP`: the value at the key path, or the
+/// default where a key is missing; a step that is not a map is an error.
+fn dig(args: Rest<JValue>) -> Result<JValue, JError> {
+    let mut args = args.0;
+    if args.len() < 3 {
+        return Err(err("dig needs at least one key, a default and a map"));
+    }
+    let mut here = args.pop().unwrap_or_default();
+    let fallback = args.pop().unwrap_or_default();
+    for key in &args {
+        if here.kind() != ValueKind::Map {
+            return Err(err(format!(
+                "dig: interface conversion: interface {{}} is {}, not map[string]interface {{}}",
+                go_type(&from_jinja(&here))
+            )));
+        }
+        match here.get_item(key).ok() {
+            Some(v) if !v.is_undefined() => here = v,
+            _ => return Ok(fallback),
+        }
+    }
+    Ok(here)
+}
+
+/// Sprig's `urlJoin` of a map with scheme, host, path, query, fragment and
+/// userinfo.
+fn url_join(parts: JValue) -> String {
+    let part = |k: &str| {
+        parts
+            .get_item(&JValue::from(k))
+            .ok()
+            .filter(|v| !v.is_undefined() && !v.is_none())
+            .map(|v| strval(&v))
+            .unwrap_or_default()
+    };
+    let mut out = String::new();
+    let scheme = part("scheme");
+    if !scheme.is_empty() {
+        out.push_str(&scheme);
+        out.push(':');
+    }
+    let (user, host) = (part("userinfo"), part("host"));
+    if !scheme.is_empty() || !host.is_empty() || !user.is_empty() {
+        out.push_str("//");
+        if !user.is_empty() {
+            out.push_str(&user);
+            out.push('@');
+        }
+        out.push_str(&host);
+    }
+    let path = part("path");
+    if !path.is_empty() && !path.starts_with('/') && !host.is_empty() {
+        out.push('/');
+    }
+    out.push_str(&path);
+    let query = part("query");
+    if !query.is_empty() {
+        out.push('?');
+        out.push_str(&query);
+    }
+    let fragment = part("fragment");
+    if !fragment.is_empty() {
+        out.push('#');
+        out.push_str(&fragment);
+    }
+    out
+}
+
 fn add(a: JValue, rest: Rest<JValue>) -> JValue {
     if a.is_integer() && rest.0.iter().all(|x| x.is_integer()) {
         JValue::from(rest.0.into_iter().fold(to_int(a), |s, x| s + to_int(x)))
@@ -841,6 +932,8 @@ pub fn register(env: &mut Environment<'static>) {
     env.add_function("dict", dict);
     env.add_function("list", list);
     env.add_function("until", until);
+    env.add_function("dig", dig);
+    env.add_function("urlJoin", url_join);
     env.add_function("add", add);
     env.add_function("sub", sub);
     env.add_function("mul", mul);

@@ -76,6 +76,8 @@ enum Slot {
     Name,
     Hook,
     HookWeight,
+    /// Any other annotation: Helm refuses a collection there.
+    Annotation,
     Other,
 }
 
@@ -89,6 +91,7 @@ impl Slot {
             (Slot::Meta, "annotations") => Slot::Annotations,
             (Slot::Annotations, "helm.sh/hook") => Slot::Hook,
             (Slot::Annotations, "helm.sh/hook-weight") => Slot::HookWeight,
+            (Slot::Annotations, _) => Slot::Annotation,
             _ => Slot::Other,
         }
     }
@@ -98,6 +101,10 @@ impl Slot {
             self,
             Slot::Kind | Slot::Name | Slot::Hook | Slot::HookWeight
         )
+    }
+    /// Where a collection is left to the full parser (to read or refuse).
+    fn scalar_only(self) -> bool {
+        self.is_field() || self == Slot::Annotation
     }
 }
 
@@ -203,7 +210,7 @@ impl Reader<'_> {
                 // collection, indented).
                 let empty = text.strip_prefix("{}").or_else(|| text.strip_prefix("[]"));
                 if empty.is_some_and(|a| m > n && after_scalar(a)) {
-                    if slot.is_field() {
+                    if slot.scalar_only() {
                         return None;
                     }
                     let k = self.next_content(j + 1);
@@ -214,7 +221,7 @@ impl Reader<'_> {
                 }
                 let seq = is_seq_entry(text);
                 if m > n || (m == n && seq && compact_seq) {
-                    if slot.is_field() {
+                    if slot.scalar_only() {
                         return None;
                     }
                     return if seq {
@@ -250,12 +257,12 @@ impl Reader<'_> {
                 Value::Null
             }
         } else if let Some(after) = rest.strip_prefix("{}") {
-            if slot.is_field() || !after_scalar(after) {
+            if slot.scalar_only() || !after_scalar(after) {
                 return None;
             }
             Value::Null // an empty collection: nothing the head reads
         } else if first == b'[' {
-            if slot.is_field() || !after_scalar(flow_sequence(rest)?.1) {
+            if slot.scalar_only() || !after_scalar(flow_sequence(rest)?.1) {
                 return None;
             }
             Value::Null

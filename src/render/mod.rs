@@ -162,7 +162,7 @@ fn join_path(name: &str, parent: &str) -> String {
 pub fn new_environment() -> Environment<'static> {
     let mut env = Environment::new();
     env.set_keep_trailing_newline(true);
-    env.set_undefined_behavior(UndefinedBehavior::Chainable);
+    env.set_undefined_behavior(UndefinedBehavior::Lenient);
     env.set_recursion_limit(RECURSION_LIMIT);
     env.set_fuel(Some(max_template_steps()));
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
@@ -251,6 +251,11 @@ pub fn template_error(e: &JError, rendering: &str) -> Error {
                 max_template_steps()
             ),
             "raise TRACECAT_CHART_MAX_TEMPLATE_STEPS if the template really needs more",
+        ),
+        // Go's "nil pointer evaluating": a field read through a missing value.
+        ErrorKind::UndefinedError => (
+            format!("template error at ({at}): a field was read from a value that is missing (nil pointer evaluating it, as Helm says)"),
+            "a values key the template reads there was set to null or removed; restore it (defaults: `tracecat-chart show values`)",
         ),
         ErrorKind::SyntaxError | ErrorKind::BadEscape => {
             (format!("parse error at ({at}): {detail}"), "the template itself is malformed")

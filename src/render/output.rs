@@ -167,6 +167,32 @@ pub fn kind_cmp(a: &str, b: &str) -> std::cmp::Ordering {
     }
 }
 
+/// Helm 4 reads `metadata.annotations` as a map of strings: a mapping or
+/// list there fails the render (scalars are read as their text).
+fn refuse_collection_annotations(path: &str, doc: &Value) -> Result<()> {
+    let annotations = doc
+        .as_map()
+        .and_then(|m| m.get("metadata"))
+        .and_then(Value::as_map)
+        .and_then(|m| m.get("annotations"))
+        .and_then(Value::as_map);
+    let bad = annotations
+        .into_iter()
+        .flat_map(|m| m.iter())
+        .find(|(_, v)| matches!(v, Value::Map(_) | Value::List(_)));
+    match bad {
+        None => Ok(()),
+        Some((key, v)) => {
+            let what = if v.is_map() { "object" } else { "array" };
+            Err(Error::new(
+                Kind::Render,
+                format!("YAML parse error on {path}: metadata.annotations.{key}: cannot unmarshal {what} into a string (annotation values are strings)"),
+            )
+            .with_hint("quote the annotation's value, or render it with toJson"))
+        }
+    }
+}
+
 /// Parses one document's head. Errors as Helm: every document must be a
 /// YAML mapping. Documents in plain block YAML are only scanned for their
 /// head ([`super::head`]); the rest go through the full parser.
@@ -175,6 +201,7 @@ pub fn parse_manifest(path: &str, content: String) -> Result<Manifest> {
         Some(h) => (h, std::sync::OnceLock::new()),
         None => {
             let doc = full_parse(path, &content)?;
+            refuse_collection_annotations(path, &doc)?;
             (
                 super::head::Head::from_tree(&doc),
                 std::sync::OnceLock::from(doc),

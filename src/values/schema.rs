@@ -10,6 +10,9 @@ pub struct Violation {
     pub path: String,
     pub message: String,
     pub hint: Option<String>,
+    /// A finding Helm would render anyway (an unknown key, a value outside
+    /// the listed choices): `template` warns, `--strict` and `lint` refuse.
+    pub advisory: bool,
 }
 
 pub fn to_serde(v: &Value) -> serde_json::Value {
@@ -212,6 +215,7 @@ fn violations(schema: &serde_json::Value, values: &Map) -> Result<Vec<Violation>
                         path: full,
                         message: "unknown key (not allowed by the chart's schema)".into(),
                         hint,
+                        advisory: true,
                     });
                 }
             }
@@ -229,12 +233,17 @@ fn violations(schema: &serde_json::Value, values: &Map) -> Result<Vec<Violation>
                     path: full,
                     message: "missing required setting".into(),
                     hint: None,
+                    advisory: false,
                 });
             }
-            _ => out.push(Violation {
+            kind => out.push(Violation {
                 path,
                 message: err.to_string(),
                 hint: None,
+                advisory: matches!(
+                    kind,
+                    ValidationErrorKind::Enum { .. } | ValidationErrorKind::Pattern { .. }
+                ),
             }),
         }
     }
