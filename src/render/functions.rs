@@ -313,15 +313,7 @@ fn merge_arg(v: &JValue) -> Result<Map, JError> {
 
 /// Go's name for the type a value decodes to.
 fn go_type(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "<nil>",
-        Value::Bool(_) => "bool",
-        Value::Int(_) => "int64",
-        Value::Float(_) => "float64",
-        Value::String(_) => "string",
-        Value::List(_) => "[]interface {}",
-        Value::Map(_) => "map[string]interface {}",
-    }
+    crate::values::set::go_type(v)
 }
 
 fn merge_all(dst: JValue, rest: Rest<JValue>, overwrite: bool) -> Result<JValue, JError> {

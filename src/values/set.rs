@@ -412,7 +412,8 @@ enum ListErr {
     Msg(String),
 }
 
-fn go_type(v: &Value) -> &'static str {
+/// Go's name for the type a value decodes to (`nil` for null).
+pub(crate) fn go_type(v: &Value) -> &'static str {
     match v {
         Value::Null => "nil",
         Value::Bool(_) => "bool",
