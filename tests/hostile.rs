@@ -265,6 +265,29 @@ fn hostile_templates() {
         ],
     );
     refused(&bounded(&["template", &c], &[]), "recursion");
+    // `tpl` and `include_file` start fresh renders: their nesting is bounded
+    // on its own, whether a value renders itself or a template includes
+    // itself through `tpl`.
+    let c = chart(
+        &t.path().join("tpl"),
+        &[("a.yaml", "x: {{ tpl(Values.loop, ctx) }}\n")],
+    );
+    std::fs::write(
+        Path::new(&c).join("values.yaml"),
+        "loop: \"{{ tpl(Values.loop, ctx) }}\"\n",
+    )
+    .unwrap();
+    let o = bounded(&["template", &c], &[]);
+    refused(&o, "tpl nested more than");
+    assert!(stderr(&o).contains("a.yaml"), "{}", stderr(&o));
+    let c = chart(
+        &t.path().join("tpl-include"),
+        &[(
+            "a.yaml",
+            "x: {{ tpl('{{ include_file(\"evil/templates/a.yaml\", ctx) }}', ctx) }}\n",
+        )],
+    );
+    refused(&bounded(&["template", &c], &[]), "nested more than");
     // Output without end: stopped at the bound, not after filling memory.
     let c = chart(
         &t.path().join("output"),

@@ -176,7 +176,13 @@ fn secrets_stay_out_of_messages_debug_lint_and_diffs() {
     .unwrap();
     std::fs::write(
         chart.join("templates/s.yaml"),
-        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  password: {{ Values.db.password }}\n  broken: [\n",
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  password: {{ Values.db.password }}\n  fromChart: {{ Values.db.apiKey }}\n  literal: canary-literal-in-template\n  broken: [\n",
+    )
+    .unwrap();
+    // A secret among the chart's own defaults, which no user value names.
+    std::fs::write(
+        chart.join("values.yaml"),
+        "db:\n  apiKey: canary-chart-default-key\n",
     )
     .unwrap();
     let o = run(&[
@@ -187,7 +193,13 @@ fn secrets_stay_out_of_messages_debug_lint_and_diffs() {
         "--debug",
     ]);
     assert!(!o.status.success());
-    clean("--debug output", &format!("{}{}", stdout(&o), stderr(&o)));
+    let all = format!("{}{}", stdout(&o), stderr(&o));
+    clean("--debug output", &all);
+    assert!(
+        !all.contains("canary-chart-default") && !all.contains("canary-literal"),
+        "{all}"
+    );
+    assert!(!stderr(&o).contains("run with --debug"), "{}", stderr(&o));
     assert!(
         stdout(&o).contains("<redacted>"),
         "the debug output is shown, masked: {}",
@@ -273,5 +285,93 @@ fn generated_secret_files_are_private_and_unprinted() {
                         .unwrap_or("")
                 )));
         }
+    }
+}
+
+/// A file given with `--set-file` is never quoted back, whichever output
+/// carries the error: a short file is masked, a long one is described by
+/// its size, so even a large file gives a one-screen error.
+#[test]
+fn set_file_content_stays_out_of_errors_and_reports() {
+    let t = TempDir::new("set-file-errors");
+    let short = t.path().join("short");
+    std::fs::write(&short, "canary-file-short-0c1d").unwrap();
+    let long = t.path().join("long");
+    std::fs::write(
+        &long,
+        format!(
+            "CANARY_ENV=canary-file-long-8f8f\n{}",
+            "PATH=/bin\n".repeat(500_000)
+        ),
+    )
+    .unwrap();
+    let q = quickstart();
+    for f in [&short, &long] {
+        let set = format!("api.replicas={}", f.display());
+        let o = run(&["template", "-f", &q, "--set-file", &set]);
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        assert!(stderr(&o).contains("api.replicas"), "{}", stderr(&o));
+        for out in ["text", "json", "sarif"] {
+            let l = run(&["lint", "-f", &q, "--set-file", &set, "-o", out]);
+            let all = format!("{}{}", stdout(&l), stderr(&l));
+            assert!(all.len() < 20_000, "{out}: {} bytes", all.len());
+            assert!(!all.contains("canary-file"), "{out}: {all}");
+        }
+        let err = stderr(&o);
+        assert!(err.len() < 4000 && !err.contains("canary-file"), "{err}");
+    }
+}
+
+/// Every file --output-dir and --apply-phases write can hold a Secret (or,
+/// with --expand-env, an expanded credential): owner-only, folders too.
+#[test]
+fn rendered_trees_are_owner_only() {
+    let t = TempDir::new("private-trees");
+    let v = root().join("values/examples/chart-managed-secrets.yaml");
+    let v = v.to_str().unwrap();
+    for flag in ["--output-dir", "--apply-phases"] {
+        let out = t.path().join(flag.trim_start_matches('-')).join("nested");
+        let o = run(&["template", "rel", "-f", v, flag, out.to_str().unwrap()]);
+        assert!(o.status.success(), "{flag}: {}", stderr(&o));
+        let mut seen = 0;
+        let mut stack = vec![t.path().join(flag.trim_start_matches('-'))];
+        while let Some(d) = stack.pop() {
+            let mode = std::fs::metadata(&d).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o700, "{}", d.display());
+            for e in std::fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    stack.push(p);
+                    continue;
+                }
+                let name = p.file_name().unwrap().to_string_lossy().into_owned();
+                assert!(!name.contains(".tmp-"), "left over: {name}");
+                let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+                let want = if name == "apply.sh" { 0o700 } else { 0o600 };
+                assert_eq!(mode, want, "{}", p.display());
+                seen += 1;
+            }
+        }
+        assert!(seen > 3, "{flag}: only {seen} files");
+    }
+}
+
+/// A password written into an oci:// reference is refused, never echoed.
+#[test]
+fn credentials_in_a_registry_reference_are_not_printed() {
+    let r = "oci://alice:canary-oci-pw-77aa@127.0.0.1:1/charts/tracecat";
+    for args in [
+        vec!["pull", r],
+        vec!["template", r],
+        vec!["show", "values", r],
+    ] {
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        let err = stderr(&o);
+        assert!(
+            !err.contains("canary-oci-pw") && !err.contains("alice"),
+            "{err}"
+        );
+        assert!(err.contains("registry login 127.0.0.1:1"), "{err}");
     }
 }

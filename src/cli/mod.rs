@@ -469,11 +469,21 @@ pub fn run(args: Vec<String>) -> i32 {
     };
     match res {
         Ok(code) => code,
-        Err(e) => {
+        Err(mut e) => {
             use crate::secrets::redact;
             if debug {
                 if let Some(d) = &e.debug {
-                    println!("{}", redact::text(d));
+                    println!("{}", redact::rendered(d));
+                }
+                // The hint that suggests --debug is moot once it is given.
+                let shown = e.debug.is_some();
+                if let Some(h) = &mut e.hint {
+                    if let Some(i) = h.find("; run with --debug") {
+                        h.truncate(i);
+                        if shown {
+                            h.push_str("; the rendered output is on stdout above, secrets masked");
+                        }
+                    }
                 }
             }
             for w in &e.warnings {

@@ -205,9 +205,13 @@ fn write_output_dir(
             format!("could not find template {} in chart", show_only[0]),
         ));
     }
-    for (rel, body) in &files {
-        crate::fsutil::write_atomic(&Path::new(dir).join(rel), body.as_bytes(), 0o644)?;
-    }
+    // Owner-only, as one step: a manifest can hold a Secret or an expanded
+    // credential.
+    let files: Vec<_> = files
+        .into_iter()
+        .map(|(rel, body)| (rel, body.into_bytes(), 0o600))
+        .collect();
+    crate::fsutil::write_tree(Path::new(dir), &files)?;
     super::write_stdout(&log)?;
     Ok(0)
 }

@@ -28,6 +28,21 @@ impl Reference {
                 bad(s, "it must start with oci://")
             }
         })?;
+        let authority = rest.split('/').next().unwrap_or(rest);
+        if let Some((userinfo, host)) = authority.rsplit_once('@') {
+            // Never echoed: the password must not reach a log or a CI page.
+            if let Some((_, pw)) = userinfo.split_once(':') {
+                crate::secrets::redact::remember(pw);
+            }
+            crate::secrets::redact::remember(userinfo);
+            return Err(Error::new(
+                Kind::Usage,
+                format!("invalid OCI reference oci://<credentials>@{host}/...: a reference cannot carry credentials"),
+            )
+            .with_hint(format!(
+                "log in once with `tracecat-chart registry login {host}` (or set the registry's credentials in the Docker config), then use oci://{host}/..."
+            )));
+        }
         let (registry, path) = rest
             .split_once('/')
             .ok_or_else(|| bad(s, "no repository path after the host"))?;
@@ -126,5 +141,21 @@ mod tests {
         assert!(Reference::parse("oci://r.io/UPPER/x").is_err());
         assert!(Reference::parse("oci://r.io").is_err());
         assert_eq!(version_to_tag("1.2.3+build.7"), "1.2.3_build.7");
+    }
+
+    #[test]
+    fn credentials_in_a_reference_are_refused_unquoted() {
+        for r in [
+            "oci://alice:pw-canary-oci@r.io:5000/charts/tracecat",
+            "oci://alice:pw-canary-oci@r.io/charts/tracecat@sha256:00",
+        ] {
+            let e = Reference::parse(r).unwrap_err();
+            let all = format!("{} {}", e.message, e.hint.clone().unwrap_or_default());
+            assert!(
+                !all.contains("pw-canary-oci") && !all.contains("alice"),
+                "{all}"
+            );
+            assert!(all.contains("registry login r.io"), "{all}");
+        }
     }
 }

@@ -675,17 +675,51 @@ fn print(args: Rest<JValue>) -> String {
     out
 }
 
+/// How deeply `tpl` and `include_file` may nest. Each starts a fresh render,
+/// which the engine's own recursion limit does not see, so a value that
+/// renders itself would otherwise run the thread out of stack.
+const MAX_NESTED_RENDERS: u32 = 24;
+
+thread_local! {
+    static NESTED_RENDERS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// Runs a nested render, refused past [`MAX_NESTED_RENDERS`].
+fn nested<T>(
+    what: &str,
+    state: &State,
+    run: impl FnOnce() -> Result<T, JError>,
+) -> Result<T, JError> {
+    let depth = NESTED_RENDERS.with(|d| d.get());
+    if depth >= MAX_NESTED_RENDERS {
+        return Err(JError::new(
+            minijinja::ErrorKind::InvalidOperation,
+            format!(
+                "{what} nested more than {MAX_NESTED_RENDERS} deep in {} (a value or template that renders itself?)",
+                state.name()
+            ),
+        ));
+    }
+    NESTED_RENDERS.with(|d| d.set(depth + 1));
+    let out = run();
+    NESTED_RENDERS.with(|d| d.set(depth));
+    out
+}
+
 /// `tpl(text, ctx)`: renders a string as a template with the given `.`.
 fn tpl(state: &State, text: String, ctx: JValue) -> Result<String, JError> {
     let name = state.name().to_string();
-    state.env().render_named_str(&name, &text, ctx)
+    nested("tpl", state, || {
+        state.env().render_named_str(&name, &text, ctx)
+    })
 }
 
 /// `include_file(path, ctx)`: renders another template of the chart tree to
 /// a string (Helm's `include (print $.Template.BasePath "/x.yaml") .`).
 fn include_file(state: &State, path: String, ctx: JValue) -> Result<String, JError> {
-    let tmpl = state.env().get_template(&path)?;
-    tmpl.render(ctx)
+    nested("include_file", state, || {
+        state.env().get_template(&path)?.render(ctx)
+    })
 }
 
 /// `lookup` has no cluster to ask in template mode: an empty map, as Helm.

@@ -241,6 +241,14 @@ pub fn template_error(e: &JError, rendering: &str) -> Error {
         _ => rendering.to_string(),
     };
     let (msg, hint) = match inner.kind() {
+        ErrorKind::InvalidOperation
+            if detail.contains("nested more than") || detail.contains("recursion limit") =>
+        {
+            (
+                format!("template error at ({at}): {detail}"),
+                "a template or value includes or `tpl`s itself, directly or through others; break the cycle in the chart",
+            )
+        }
         ErrorKind::InvalidOperation => (
             format!("execution error at ({at}): {detail}"),
             "the chart refused these values; set what the message names (defaults: `tracecat-chart show values`)",

@@ -135,9 +135,11 @@ pub fn apply_script(phases: &[Phase], namespace: &str) -> String {
     s
 }
 
-/// Writes the phase files and apply.sh into `dir`, atomically per file.
+/// Writes the phase files and apply.sh into `dir` as one step (see
+/// [`crate::fsutil::write_tree`]), readable by the owner only: hooks and
+/// Secrets carry the release's credentials.
 pub fn write(dir: &std::path::Path, phases: &[Phase], namespace: &str) -> Result<Vec<String>> {
-    let mut written = Vec::new();
+    let mut files = Vec::new();
     for p in phases {
         let mut text = String::new();
         for d in &p.docs {
@@ -147,16 +149,15 @@ pub fn write(dir: &std::path::Path, phases: &[Phase], namespace: &str) -> Result
                 d.content.trim_end()
             ));
         }
-        crate::fsutil::write_atomic(&dir.join(&p.file), text.as_bytes(), 0o644)?;
-        written.push(p.file.clone());
+        files.push((p.file.clone(), text.into_bytes(), 0o600));
     }
-    crate::fsutil::write_atomic(
-        &dir.join("apply.sh"),
-        apply_script(phases, namespace).as_bytes(),
-        0o755,
-    )?;
-    written.push("apply.sh".into());
-    Ok(written)
+    files.push((
+        "apply.sh".to_string(),
+        apply_script(phases, namespace).into_bytes(),
+        0o700,
+    ));
+    crate::fsutil::write_tree(dir, &files)?;
+    Ok(files.into_iter().map(|(f, _, _)| f).collect())
 }
 
 #[cfg(test)]

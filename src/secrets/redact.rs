@@ -136,6 +136,53 @@ pub fn text(s: &str) -> Cow<'_, str> {
     out
 }
 
+/// Rendered manifest text (what `--debug` shows of a failed render) with
+/// secrets masked: every value under a secret-looking key, every entry of
+/// a Secret's `data` and `stringData`, and whatever [`text`] masks. Line
+/// by line, as the text is by definition not valid YAML.
+pub fn rendered(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    // The indent of a Secret's data block being masked, while inside it.
+    let mut in_data: Option<usize> = None;
+    let is_secret = s.lines().any(|l| l.trim_end() == "kind: Secret");
+    for line in s.split_inclusive('\n') {
+        let body = line.trim_end_matches(['\n', '\r']);
+        let indent = body.len() - body.trim_start().len();
+        let item = body.trim_start().trim_start_matches("- ");
+        if let Some(d) = in_data {
+            if !body.trim().is_empty() && indent <= d {
+                in_data = None;
+            }
+        }
+        let key_value = item.split_once(':').filter(|(k, _)| {
+            !k.is_empty() && !k.contains(' ') || k.starts_with('"') || k.starts_with('\'')
+        });
+        let masked = match key_value {
+            Some((k, v)) if !v.trim().is_empty() => {
+                let key = k.trim_matches(['"', '\'']);
+                if in_data.is_some() || sensitive_key(key) {
+                    Some(format!("{}{k}: {MASK}", &body[..body.len() - item.len()]))
+                } else {
+                    None
+                }
+            }
+            Some((k, _)) if is_secret && (k == "data" || k == "stringData") => {
+                in_data = Some(indent);
+                None
+            }
+            _ => None,
+        };
+        match masked {
+            Some(m) => {
+                out.push_str(&m);
+                out.push_str(&line[body.len()..]);
+            }
+            None => out.push_str(line),
+        }
+    }
+    text(&out).into_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -167,5 +214,18 @@ mod tests {
         assert!(!text(&report).contains("canary"), "{report}");
         let msg = format!("bad value {:?}", "pw\"canary\\4\nx");
         assert!(!text(&msg).contains("canary"), "{msg}");
+    }
+
+    #[test]
+    fn rendered_text_is_masked_by_key_and_secret_data() {
+        let r = rendered(
+            "kind: Secret\nmetadata:\n  name: visible-name\ndata:\n  anything: c2VjcmV0\n  \"quoted\": x\n\nstringData:\n  k: v1\nother:\n  token: t-canary\n  - password: p-canary\n  bad: [\n",
+        );
+        assert_eq!(
+            r,
+            "kind: Secret\nmetadata:\n  name: visible-name\ndata:\n  anything: <redacted>\n  \"quoted\": <redacted>\n\nstringData:\n  k: <redacted>\nother:\n  token: <redacted>\n  - password: <redacted>\n  bad: [\n"
+        );
+        // Outside a Secret, only secret-looking keys.
+        assert_eq!(rendered("data:\n  a: b\n"), "data:\n  a: b\n");
     }
 }

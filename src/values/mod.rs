@@ -191,7 +191,10 @@ fn user_values_inner(src: &Sources, origins: &mut Origins) -> Result<Map> {
     }
     for s in &src.set_file {
         let mut reader = |p: &str| -> std::result::Result<Value, String> {
+            // A file's content is never quoted back (it may be a key or
+            // /proc/self/environ): it is masked like a secret.
             read_source(p)
+                .inspect(|text| crate::secrets::redact::remember(text))
                 .map(Value::String)
                 .map_err(|e| e.message.clone())
         };

@@ -238,7 +238,7 @@ fn violations(schema: &serde_json::Value, values: &Map) -> Result<Vec<Violation>
             }
             kind => out.push(Violation {
                 path,
-                message: err.to_string(),
+                message: without_instance(&err.to_string(), err.instance()),
                 hint: None,
                 advisory: matches!(
                     kind,
@@ -248,6 +248,37 @@ fn violations(schema: &serde_json::Value, values: &Map) -> Result<Vec<Violation>
         }
     }
     Ok(out)
+}
+
+/// The validator's message with the offending value, which it quotes
+/// whole, cut to a short excerpt: a value can be a file's content
+/// (`--set-file`) or megabytes long.
+fn without_instance(message: &str, instance: &serde_json::Value) -> String {
+    let quoted = instance.to_string();
+    match message.strip_prefix(quoted.as_str()) {
+        Some(rest) => format!("{}{rest}", excerpt(instance)),
+        None => message.to_string(),
+    }
+}
+
+/// How an error shows a value: short scalars as they are, anything longer
+/// or on several lines by its kind and size only.
+fn excerpt(v: &serde_json::Value) -> String {
+    const SHORT: usize = 40;
+    match v {
+        serde_json::Value::String(s) if s.len() <= SHORT && !s.contains('\n') => v.to_string(),
+        serde_json::Value::String(s) => format!("a string of {} bytes", s.len()),
+        serde_json::Value::Array(a) => format!("an array of {} items", a.len()),
+        serde_json::Value::Object(m) => format!("an object of {} keys", m.len()),
+        other => {
+            let t = other.to_string();
+            if t.len() <= SHORT {
+                t
+            } else {
+                "a number".into()
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -271,6 +302,21 @@ mod tests {
         let schema = r#"{"properties":{"n":{"type":"integer"}}}"#;
         let v = parse_values("n: 3\n", None).unwrap();
         assert!(validate(schema, &v).unwrap().is_empty());
+    }
+
+    #[test]
+    fn long_values_are_not_quoted() {
+        let schema = r#"{"properties":{"n":{"type":"integer"},"m":{"type":"integer"}}}"#;
+        let long = "x".repeat(5000);
+        let v = parse_values(&format!("n: \"{long}\"\nm: short\n"), None).unwrap();
+        let errs = validate(schema, &v).unwrap();
+        let n = errs.iter().find(|e| e.path == "n").unwrap();
+        assert_eq!(
+            n.message,
+            "a string of 5000 bytes is not of type \"integer\""
+        );
+        let m = errs.iter().find(|e| e.path == "m").unwrap();
+        assert_eq!(m.message, "\"short\" is not of type \"integer\"");
     }
 
     #[test]
