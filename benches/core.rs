@@ -9,10 +9,6 @@ use tracecat_chart::chart::{self, dependencies};
 use tracecat_chart::release::{self, Request};
 use tracecat_chart::values::{self, merge::Warnings, set, Sources};
 
-// The allocator the binary installs, so the figures are the binary's.
-#[global_allocator]
-static ALLOCATOR: tracecat_chart::heap::Allocator = tracecat_chart::heap::Allocator;
-
 const QUICKSTART: &str = include_str!("../values/examples/quickstart.yaml");
 const DEFAULTS: &str = include_str!("../values/values.yaml");
 

@@ -5,14 +5,14 @@
 //! subcharts, [`render`] runs the templates and [`render::output`] frames the
 //! manifests the way `helm template` prints them. [`cli`] wires commands.
 
+#![forbid(unsafe_code)]
+
 pub mod chart;
 pub mod cli;
 pub mod diff;
-pub mod discard;
 pub mod error;
 pub mod explain;
 pub mod fsutil;
-pub mod heap;
 pub mod lint;
 pub mod names;
 pub mod oci;

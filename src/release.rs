@@ -7,8 +7,6 @@ use crate::render::{self, output, RenderOptions};
 use crate::threads::Pending;
 use crate::values::{self, merge::Warnings, schema, Map, Origins, Sources, Value};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 
 #[derive(Debug, Clone, Default)]
 pub struct Request {
@@ -102,16 +100,6 @@ impl Schemas {
         (Schemas(pending), Some(parse))
     }
 
-    /// The parsed schemas of the embedded chart, and the work that parses
-    /// them (its very texts, which the loaded chart shares).
-    fn deferred_embedded() -> (Schemas, impl FnOnce() + Send + 'static) {
-        let (done, pending) = Pending::channel();
-        let parse = move || {
-            let _ = done.send(parse_all(&chart::embedded_schema_texts()));
-        };
-        (Schemas(pending), parse)
-    }
-
     fn finish(self) -> HashMap<usize, schema::Parsed> {
         self.0.wait().unwrap_or_default()
     }
@@ -137,116 +125,36 @@ pub fn load_for_render(req: &Request) -> Result<Loaded> {
     load(req, true)
 }
 
-/// Work on the embedded chart begun before the command line was parsed
-/// (see [`start_early`]), for the load that takes it.
-static EARLY: Mutex<Option<HeadStart>> = Mutex::new(None);
-
-struct HeadStart {
-    engine: render::Preparing,
-    schemas: Schemas,
-    /// Cleared when the command turns out not to render the embedded
-    /// chart: the helper then skips what it has not begun.
-    wanted: Arc<AtomicBool>,
-}
-
-/// Starts preparing a render of the embedded chart (its templates' engine
-/// and its schemas) on a helper thread, for a command line that looks like
-/// it renders one, before that command line is parsed: the parsing and
-/// the chart's loading then overlap the preparation. A load that renders
-/// the embedded chart takes the work over; any other load stops it.
-pub fn start_early() {
-    let wanted = Arc::new(AtomicBool::new(true));
-    let (engine, schemas) = embedded_helper(true, true, Some(wanted.clone()));
-    if let Ok(mut slot) = EARLY.lock() {
-        *slot = Some(HeadStart {
-            engine,
-            schemas,
-            wanted,
-        });
-    }
-}
-
-/// A helper thread preparing the engine (`for_render`) and parsing the
-/// schemas (`check`) of the embedded chart, from the template list and
-/// schema texts build.rs recorded: neither needs the chart loaded nor its
-/// values. `wanted`, once cleared, stops it between the steps.
-fn embedded_helper(
-    for_render: bool,
-    check: bool,
-    wanted: Option<Arc<AtomicBool>>,
-) -> (render::Preparing, Schemas) {
-    let (engine, prepare) = render::Preparing::deferred_embedded();
-    let (schemas, parse) = Schemas::deferred_embedded();
-    let go = move || wanted.as_ref().is_none_or(|w| w.load(Ordering::Relaxed));
-    let helper = crate::threads::Helper::spawn(move || {
-        if for_render && go() {
-            // The CPU count is left to the render, which reads it while
-            // this thread still prepares the engine it waits for.
-            prepare();
-        }
-        if check && go() {
-            parse();
-        }
-    });
-    (engine.on(helper), schemas)
-}
-
 fn load(req: &Request, for_render: bool) -> Result<Loaded> {
-    let check = !req.skip_schema_validation;
-    // The embedded chart's templates and schemas are known before it is
-    // loaded: a helper thread prepares from them while this one loads the
-    // chart with its values. Another chart is read once, here, and the
-    // helper starts from it.
-    let early = req.chart.is_none() && (for_render || check);
-    let (mut engine, mut schemas) = (render::Preparing::none(), Schemas::none());
-    let head_start = EARLY.lock().ok().and_then(|mut e| e.take());
-    match head_start {
-        Some(h) if early && for_render => {
-            engine = h.engine;
-            if check {
-                schemas = h.schemas;
-            }
-        }
-        other => {
-            if let Some(h) = other {
-                h.wanted.store(false, Ordering::Relaxed);
-            }
-            if early {
-                (engine, schemas) = embedded_helper(for_render, check, None);
-            }
-        }
-    }
     let (mut chart, pull_report) =
         chart::load_any(req.chart.as_deref(), req.version.as_deref(), &req.registry)?;
     chart.check_dependencies()?;
-    if !early {
-        let (parse, prepare);
-        (schemas, parse) = if check {
-            Schemas::plan(&chart)
-        } else {
-            (Schemas::none(), None)
-        };
-        (engine, prepare) = if for_render {
-            let (engine, work) = render::Preparing::plan(&chart);
-            (engine, Some(work))
-        } else {
-            (render::Preparing::none(), None)
-        };
-        // One helper thread for both, while this one computes the values: a
-        // third busy thread on a two-core machine would only slow the others.
-        // The engine comes first, as the render waits for it; the schemas are
-        // needed only once the render has started.
-        if parse.is_some() || prepare.is_some() {
-            let helper = crate::threads::Helper::spawn(move || {
-                if let Some(work) = prepare {
-                    work();
-                }
-                if let Some(work) = parse {
-                    work();
-                }
-            });
-            engine = engine.on(helper);
-        }
+    // The schemas' parsing and the engine's preparation need the chart but
+    // not its values: one helper thread does both while this one computes
+    // the values (a third busy thread on two cores would slow the others).
+    // The engine comes first, as the render waits for it.
+    let (schemas, parse) = if req.skip_schema_validation {
+        (Schemas::none(), None)
+    } else {
+        Schemas::plan(&chart)
+    };
+    let (engine, prepare) = if for_render {
+        let (engine, work) = render::Preparing::plan(&chart);
+        (engine, Some(work))
+    } else {
+        (render::Preparing::none(), None)
+    };
+    if parse.is_some() || prepare.is_some() {
+        // If no thread can be made, the work is dropped unrun and each
+        // part is done when it is needed.
+        let _ = std::thread::Builder::new().spawn(move || {
+            if let Some(work) = prepare {
+                work();
+            }
+            if let Some(work) = parse {
+                work();
+            }
+        });
     }
     let mut origins = Origins::new();
     let user = values::user_values_with_origins(&req.values, &mut origins)?;
@@ -310,9 +218,8 @@ pub fn schema_violations(
 ) -> Result<Vec<(String, schema::Violation)>> {
     let mut out = Vec::new();
     let parsed = schemas.finish();
-    let found = violations_in(chart, vals, "", &parsed, &mut out);
-    crate::discard::discard(parsed);
-    found.map(|()| out)
+    violations_in(chart, vals, "", &parsed, &mut out)?;
+    Ok(out)
 }
 
 /// Checks values against every chart's `values.schema.json`. The error
@@ -518,9 +425,6 @@ pub fn crds(chart: &Chart) -> Vec<(String, String)> {
 mod tests {
     use super::*;
 
-    /// Held by the tests that start a head start, which is process-wide.
-    static SERIAL: Mutex<()> = Mutex::new(());
-
     fn rendered(req: &Request) -> Vec<(String, String)> {
         let r = template(req).unwrap();
         r.manifests
@@ -545,42 +449,15 @@ mod tests {
     }
 
     #[test]
-    fn a_head_start_is_taken_by_a_render_of_the_embedded_chart() {
-        let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-        let plain = rendered(&embedded_request());
-        start_early();
-        let early = rendered(&embedded_request());
-        // the load took it over (only this test starts one)
-        assert!(EARLY.lock().unwrap().is_none());
-        assert_eq!(early, plain);
-        assert!(early.iter().any(|(_, c)| c.contains("replicas: 2")));
-    }
-
-    #[test]
-    fn a_head_start_for_another_chart_is_stopped_and_not_used() {
-        let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-        let dir = std::env::temp_dir().join(format!("tc-early-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(dir.join("templates")).unwrap();
-        std::fs::write(
-            dir.join("Chart.yaml"),
-            "apiVersion: v2\nname: other\nversion: 1.0.0\n",
-        )
-        .unwrap();
-        std::fs::write(dir.join("values.yaml"), "size: 3\n").unwrap();
-        std::fs::write(
-            dir.join("templates/cm.yaml"),
-            "kind: ConfigMap\napiVersion: v1\nmetadata:\n  name: n{{ Values.size }}\n",
-        )
-        .unwrap();
-        start_early();
-        let req = Request {
-            chart: Some(dir.to_string_lossy().into_owned()),
-            ..Request::default()
-        };
-        let out = rendered(&req);
-        let _ = std::fs::remove_dir_all(&dir);
-        assert_eq!(out.len(), 1, "{out:?}");
-        assert!(out[0].1.contains("name: n3"), "{out:?}");
+    fn the_render_is_the_same_on_any_number_of_threads() {
+        let mut one = embedded_request();
+        one.render.threads = Some(1);
+        let plain = rendered(&one);
+        assert!(plain.iter().any(|(_, c)| c.contains("replicas: 2")));
+        for n in [2, 4] {
+            let mut req = embedded_request();
+            req.render.threads = Some(n);
+            assert_eq!(rendered(&req), plain, "{n} threads");
+        }
     }
 }

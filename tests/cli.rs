@@ -439,3 +439,47 @@ fn output_to_pipes_and_full_devices() {
         );
     }
 }
+
+/// Exit statuses a CI step can tell apart: 0 nothing to report, 1 findings
+/// or differences (lint, diff, secrets check) or a failed command (the
+/// others, as Helm), 2 usage, 3 a findings command that could not check.
+#[test]
+fn exit_codes_tell_findings_from_failures() {
+    let t = TempDir::new("exit-codes");
+    let d = t.path();
+    let q = quickstart();
+    let write = |name: &str, text: &str| {
+        let p = d.join(name);
+        std::fs::write(&p, text).unwrap();
+        p.display().to_string()
+    };
+    let bad = write("bad.yaml", "api:\n  replicas: many\n");
+    let missing = d.join("missing.yaml").display().to_string();
+    let code = |args: &[&str]| run(args).status.code();
+    // lint: findings 1, cannot check 3, usage 2.
+    assert_eq!(code(&["lint", "-f", &q]), Some(0));
+    assert_eq!(code(&["lint", "-f", &bad]), Some(1));
+    assert_eq!(code(&["lint", "-f", &missing]), Some(3));
+    assert_eq!(code(&["lint", "--no-such-flag"]), Some(2));
+    // diff: differences 1 only with --exit-code; cannot compare 3.
+    let a = write(
+        "a.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  k: a\n",
+    );
+    let b = write(
+        "b.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  k: b\n",
+    );
+    assert_eq!(code(&["diff", &a, &a, "--exit-code"]), Some(0));
+    assert_eq!(code(&["diff", &a, &b]), Some(0));
+    assert_eq!(code(&["diff", &a, &b, "--exit-code"]), Some(1));
+    assert_eq!(code(&["diff", &a, &missing, "--exit-code"]), Some(3));
+    // secrets check: malformed secrets are findings.
+    let env = write("s.env", "TRACECAT__DB_ENCRYPTION_KEY=short\n");
+    assert_eq!(code(&["secrets", "check", &env]), Some(1));
+    assert_eq!(code(&["secrets", "check", &missing]), Some(3));
+    // Other commands fail with 1, as Helm does.
+    assert_eq!(code(&["template", "-f", &bad]), Some(1));
+    assert_eq!(code(&["template", "-f", &missing]), Some(1));
+    assert_eq!(code(&["template", "--no-such-flag"]), Some(2));
+}

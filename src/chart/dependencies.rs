@@ -174,10 +174,6 @@ pub fn process_enabled(
         process_enabled(c, &cvals, &sub_path, warn)?;
     }
     chart.dependencies = enabled_deps;
-    // Only read for conditions and tags. Freed, not left to the exit: the
-    // values computed next reuse its memory, which costs less than fresh
-    // pages (see `heap`).
-    drop(cvals);
     Ok(())
 }
 

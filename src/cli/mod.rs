@@ -425,23 +425,11 @@ fn refuse_helm_flags(args: &[String]) -> Result<()> {
     Ok(())
 }
 
-/// Whether `args` look like a command that renders the embedded chart, on
-/// a first look (the command's name) that costs nothing next to parsing
-/// them: a wrong guess costs only the preparation begun for it, which the
-/// command stops once it knows (see [`crate::release::start_early`]).
-fn renders_embedded_chart(args: &[String]) -> bool {
-    let command = args.iter().skip(1).find(|a| !a.starts_with('-'));
-    matches!(command.map(String::as_str), Some("template") | Some("lint"))
-}
-
 /// Parses arguments and runs a command; returns the exit status.
 pub fn run(args: Vec<String>) -> i32 {
     if let Err(e) = refuse_helm_flags(&args) {
         eprintln!("{e}");
         return e.exit_code();
-    }
-    if renders_embedded_chart(&args) {
-        crate::release::start_early();
     }
     let cli = match Cli::try_parse_from(&args) {
         Ok(c) => c,
@@ -452,6 +440,7 @@ pub fn run(args: Vec<String>) -> i32 {
         }
     };
     let debug = cli.debug;
+    let reports_findings = reports_findings(&cli.command);
     let res = match cli.command {
         Command::Template(Lazy(a)) => template::run(a, debug),
         Command::Values(Lazy(a)) => values_cmd::run(a),
@@ -490,8 +479,27 @@ pub fn run(args: Vec<String>) -> i32 {
                 eprintln!("{}", redact::text(w));
             }
             eprintln!("{}", redact::text(&e.to_string()));
-            e.exit_code()
+            match e.exit_code() {
+                FAILED if reports_findings => FAILED_TO_CHECK,
+                code => code,
+            }
         }
+    }
+}
+
+/// Exit status of a command that failed (Helm's).
+pub const FAILED: i32 = 1;
+/// Exit status of `lint`, `diff` and `secrets check` when they could not
+/// check at all: 1 is theirs for findings or differences, as in
+/// `kubectl diff`, so a CI step can tell the two apart.
+pub const FAILED_TO_CHECK: i32 = 3;
+
+/// Whether the command reports findings with exit 1.
+fn reports_findings(c: &Command) -> bool {
+    match c {
+        Command::Lint(_) | Command::Diff(_) => true,
+        Command::Secrets(Lazy(a)) => matches!(a.command, secrets::SecretsCommand::Check(_)),
+        _ => false,
     }
 }
 
@@ -538,20 +546,6 @@ pub fn write_stdout(s: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_head_start_is_guessed_from_the_command_name() {
-        let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        assert!(renders_embedded_chart(&args(&[
-            "tc", "template", "-f", "v.yaml"
-        ])));
-        assert!(renders_embedded_chart(&args(&["tc", "--debug", "lint"])));
-        assert!(!renders_embedded_chart(&args(&[
-            "tc", "values", "-f", "v.yaml"
-        ])));
-        assert!(!renders_embedded_chart(&args(&["tc", "--version"])));
-        assert!(!renders_embedded_chart(&args(&["tc"])));
-    }
 
     #[test]
     fn the_whole_command_tree_is_consistent() {

@@ -97,8 +97,11 @@ fn check(c: CheckArgs) -> Result<i32> {
         }
     }
     if bad > 0 {
-        return Err(Error::new(Kind::Values, format!("{name}: {bad} of 4 core secrets are missing or malformed"))
-            .with_hint("regenerate with `tracecat-chart secrets generate` (rotating dbEncryptionKey makes stored credentials unreadable)"));
+        // Findings, not a failure: exit 1 (see `cli::run`).
+        let e = Error::new(Kind::Values, format!("{name}: {bad} of 4 core secrets are missing or malformed"))
+            .with_hint("regenerate with `tracecat-chart secrets generate` (rotating dbEncryptionKey makes stored credentials unreadable)");
+        eprintln!("{e}");
+        return Ok(1);
     }
     Ok(0)
 }

@@ -159,10 +159,6 @@ pub fn run(a: TemplateArgs, _debug: bool) -> Result<i32> {
         let text = output::format_stream(&docs);
         super::write_stdout(&output::show_only(&text, &a.show_only)?)?;
     }
-    // The process ends right after this: freeing every tree of the release
-    // one node at a time would only add to the run time.
-    crate::discard::discard(docs);
-    crate::discard::discard(rel);
     Ok(0)
 }
 

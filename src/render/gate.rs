@@ -20,22 +20,6 @@ use std::collections::BTreeMap;
 mod scan;
 pub use scan::{find, Gate};
 
-/// [`find`]; for the embedded chart's templates (their very bytes), the
-/// answer build.rs found.
-pub fn find_known(src: &str) -> Option<Gate<'_>> {
-    if let Some(path) = crate::chart::embedded_path(src.as_bytes()) {
-        if let Some((_, gate)) = crate::embedded::GATES.iter().find(|(p, _)| *p == path) {
-            // Borrowed again at this lifetime (a `Gate` cannot shorten its own).
-            return gate.as_ref().map(|g| Gate {
-                imports: std::borrow::Cow::Borrowed(&g.imports[..]),
-                sets: std::borrow::Cow::Borrowed(&g.sets[..]),
-                cond: g.cond,
-            });
-        }
-    }
-    find(src)
-}
-
 impl Gate<'_> {
     /// True when the gate is false, so the template renders nothing. An
     /// expression that fails means "render it", which reports the failure
@@ -339,8 +323,11 @@ mod tests {
             .iter()
             .find(|d| d.name() == "temporal")
             .unwrap();
-        for (path, gate) in crate::embedded::GATES {
-            if let Some(g) = gate {
+        for (path, bytes) in crate::embedded::FILES {
+            if !path.contains("templates/") {
+                continue;
+            }
+            if let Some(g) = find(std::str::from_utf8(bytes).unwrap()) {
                 let ctx = if path.starts_with("charts/temporal/") {
                     dot(temporal)
                 } else {
@@ -361,30 +348,6 @@ mod tests {
         assert_eq!(find(src).unwrap().imports, vec!["_a.tpl", "_b.tpl"]);
         // only literal names
         assert_eq!(find("{% import name as a %}{% if on %}1{% endif %}"), None);
-    }
-
-    #[test]
-    fn the_build_found_the_embedded_templates_gates() {
-        let mut n = 0;
-        for (path, bytes) in crate::embedded::FILES {
-            if !path.contains("templates/") {
-                continue;
-            }
-            let src = std::str::from_utf8(bytes).unwrap();
-            let built = crate::embedded::GATES.iter().find(|(p, _)| p == path);
-            assert_eq!(built.map(|(_, g)| g.clone()), Some(find(src)), "{path}");
-            assert_eq!(find_known(src), find(src), "{path}");
-            n += built.is_some_and(|(_, g)| g.is_some()) as usize;
-        }
-        assert!(n >= 6, "{n} gates");
-        // a copy of an embedded template is scanned
-        let (_, bytes) = crate::embedded::FILES
-            .iter()
-            .find(|(p, _)| *p == "templates/hpa.yaml")
-            .unwrap();
-        let copy = String::from_utf8(bytes.to_vec()).unwrap();
-        assert!(crate::chart::embedded_path(copy.as_bytes()).is_none());
-        assert_eq!(find_known(&copy), find(&copy));
     }
 
     /// The embedded chart's optional parts are written with a whole-file

@@ -373,7 +373,7 @@ fn render_jobs<T: Send>(
     chart: &Chart,
     values: &Map,
     opts: &RenderOptions,
-    mut prepared: Preparing,
+    prepared: Preparing,
     beside: impl FnOnce() + Send,
     finish: impl Fn(&str, String) -> T + Sync,
 ) -> Result<(Vec<T>, Vec<String>)> {
@@ -400,7 +400,7 @@ fn render_jobs<T: Send>(
         };
         let src = sources.get(name);
         // A gate is trusted only when what the prelude imports exists.
-        let gate = src.and_then(|src| gate::find_known(src)).filter(|g| {
+        let gate = src.and_then(|src| gate::find(src)).filter(|g| {
             g.imports
                 .iter()
                 .all(|i| sources.contains_key(&join_path(i, name)))
@@ -474,9 +474,7 @@ fn render_jobs<T: Send>(
                     return Ok(None);
                 }
                 let mut out = Bounded::new(&total, limit);
-                // Sized from the template at first: a buffer grown by
-                // doubling from empty left a trail of freed blocks and
-                // fresh heap pages (36 of a render's 500 page faults).
+                // Output is about the size of its template.
                 out.buf.reserve(job.size);
                 env.get_template(&job.name)
                     .and_then(|t| {
@@ -526,85 +524,66 @@ fn render_jobs<T: Send>(
             }
             done.results.push((i, rendered));
         }
-        // Freeing it would hold up the thread's end, which the caller
-        // waits for.
-        crate::discard::discard(env);
         done
     };
     let workers = worker_count(jobs.len(), opts.threads);
     let mut results = Vec::new();
     let mut compiled = std::collections::HashSet::new();
     let mut gated_off = std::collections::HashSet::new();
-    let helper = prepared.take_helper();
     let panicked = || {
         Error::new(Kind::Render, "a render thread panicked")
             .with_hint("this is a bug in tracecat-chart; please report it with the values used")
     };
     let (shared, notices) = std::thread::scope(|s| {
         let run = &run;
-        let (templates, sources) = (&templates, &sources);
-        // The other threads' work. Each gets the engine through a channel;
-        // if none comes (it could not be prepared), it does nothing.
+        // The other threads start now, while the engine may still be in
+        // preparation; each gets it through a channel, and does nothing if
+        // none comes (it could not be prepared). The first also does the
+        // work `beside`.
         let mut beside = Some(beside);
         let mut hand_over = Vec::new();
-        let mut works = Vec::new();
+        let mut handles = Vec::new();
         for _ in 1..workers {
             let first = beside.take();
             let (give, take) = std::sync::mpsc::sync_channel(1);
-            hand_over.push(give);
-            works.push(move || {
+            let work = move || {
                 if let Some(b) = first {
                     b();
                 }
-                crate::threads::recv_soon(&take).ok().map(run)
-            });
-        }
-        // The first goes to the thread that prepared the engine, already
-        // running on another CPU; the others start threads now, while the
-        // engine may still be in preparation: starting a thread costs its
-        // creator a few hundred microseconds here, which this way overlap
-        // the wait below.
-        let mut works = works.into_iter();
-        let on_helper = helper.and_then(|h| Some((h, works.next()?)));
-        let handles: Vec<_> = works.map(|w| crate::threads::spawn_scoped(s, w)).collect();
-        let here = move || {
-            // Prepared ahead for this chart (see `prepare`), or here and
-            // now: the work above needs no engine, so it overlaps a
-            // preparation still going.
-            let prepared = match prepared.finish() {
-                Some(p) => Ok(p),
-                None => Prepared::new(templates, sources.clone()),
+                take.recv().ok().map(run)
             };
-            let ready = prepared.map(|p| p.adopt(sources));
-            if let Ok(r) = &ready {
-                for give in &hand_over {
-                    let _ = give.send((r.env.clone(), r.partials.clone()));
+            match std::thread::Builder::new().spawn_scoped(s, work) {
+                Ok(h) => {
+                    hand_over.push(give);
+                    handles.push(h);
                 }
+                // No thread: this one renders alone.
+                Err(_) => break,
             }
-            drop(hand_over);
-            // With no second thread, here and first.
-            if let Some(b) = beside {
-                b();
-            }
-            let mut all = Vec::new();
-            let ready = ready.map(|r| {
-                all.push(run((r.env.clone(), r.partials)));
-                (r.env, r.notices)
-            });
-            for h in handles {
-                all.extend(h.join().map_err(|_| panicked())?);
-            }
-            Ok((ready, all))
+        }
+        let prepared = match prepared.finish() {
+            Some(p) => Ok(p),
+            None => Prepared::new(&templates, sources.clone()),
         };
-        let (ready, all) = match on_helper {
-            Some((h, work)) => {
-                let (there, here) = h.beside(work, here);
-                let (ready, mut all) = here?;
-                all.extend(there.map_err(|_| panicked())?);
-                (ready, all)
+        let ready = prepared.map(|p| p.adopt(&sources));
+        if let Ok(r) = &ready {
+            for give in &hand_over {
+                let _ = give.send((r.env.clone(), r.partials.clone()));
             }
-            None => here()?,
-        };
+        }
+        drop(hand_over);
+        // With no second thread, here and first.
+        if let Some(b) = beside {
+            b();
+        }
+        let mut all = Vec::new();
+        let ready = ready.map(|r| {
+            all.push(run((r.env.clone(), r.partials)));
+            (r.env, r.notices)
+        });
+        for h in handles {
+            all.extend(h.join().map_err(|_| panicked())?);
+        }
         for done in all {
             results.extend(done.results);
             compiled.extend(done.compiled);
@@ -640,8 +619,6 @@ fn render_jobs<T: Send>(
         }
     }
     let out = out.into_iter().map(|(_, t)| t).collect();
-    crate::discard::discard(jobs);
-    crate::discard::discard((shared, dots, sources, templates));
     Ok((out, notices))
 }
 

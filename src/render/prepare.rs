@@ -12,7 +12,7 @@ use super::guard::engine_guard;
 use super::{new_environment, templates_of, Entry};
 use crate::chart::{Chart, Text};
 use crate::error::Result;
-use crate::threads::{Helper, Pending};
+use crate::threads::Pending;
 use minijinja::Environment;
 use std::collections::HashMap;
 use std::sync::mpsc::SyncSender;
@@ -105,7 +105,7 @@ impl Prepared {
 /// Equal texts; those of one chart share their bytes, which spares
 /// comparing them.
 fn same_text(a: &Text, b: &Text) -> bool {
-    (a.as_ptr() == b.as_ptr() && a.len() == b.len()) || **a == **b
+    std::ptr::eq(a.as_ptr(), b.as_ptr()) && a.len() == b.len() || **a == **b
 }
 
 /// Templates compile on first use, on the thread that needs them, so
@@ -124,45 +124,13 @@ fn work(chart: &Chart, done: SyncSender<Result<Prepared>>) -> impl FnOnce() + Se
     }
 }
 
-/// The embedded chart's templates and their sources, from the list build.rs
-/// made: what [`templates_of`] gives for the loaded chart (a test
-/// compares), without loading it.
-fn embedded_templates() -> (Vec<Entry>, Sources) {
-    let mut entries = Vec::new();
-    let mut sources = HashMap::new();
-    for &(name, file) in crate::embedded::TEMPLATES {
-        let Some(text) = Text::embedded(&bytes::Bytes::from_static(crate::embedded::FILES[file].1))
-        else {
-            continue;
-        };
-        entries.push(Entry {
-            name: name.to_string(),
-            // The embedded charts are applications, not libraries.
-            renderable: super::renderable(name, false),
-            checked: true,
-        });
-        sources.insert(name.to_string(), text);
-    }
-    (entries, Arc::new(sources))
-}
-
 /// A preparation being made elsewhere, or none.
-pub struct Preparing(Pending<Result<Prepared>>, Option<Helper>);
+pub struct Preparing(Pending<Result<Prepared>>);
 
 impl Preparing {
     /// Nothing prepared ahead: the render prepares for itself.
     pub fn none() -> Preparing {
-        Preparing(Pending::none(), None)
-    }
-
-    /// The thread that prepares: once done, it can render beside the
-    /// render's own thread instead of a new one.
-    pub fn on(self, helper: Option<Helper>) -> Preparing {
-        Preparing(self.0, helper)
-    }
-
-    pub fn take_helper(&mut self) -> Option<Helper> {
-        self.1.take()
+        Preparing(Pending::none())
     }
 
     /// The preparation of `chart`'s templates, and the work that makes it,
@@ -170,17 +138,7 @@ impl Preparing {
     /// not copied. If the work never runs, the render prepares for itself.
     pub fn plan(chart: &Chart) -> (Preparing, impl FnOnce() + Send + 'static) {
         let (done, pending) = Pending::channel();
-        (Preparing(pending, None), work(chart, done))
-    }
-
-    /// A preparation of the embedded chart's templates, and the work that
-    /// makes it (it needs neither the chart loaded nor its values).
-    pub fn deferred_embedded() -> (Preparing, impl FnOnce() + Send + 'static) {
-        let (done, pending) = Pending::channel();
-        (Preparing(pending, None), move || {
-            let (entries, sources) = embedded_templates();
-            let _ = done.send(Prepared::new(&entries, sources));
-        })
+        (Preparing(pending), work(chart, done))
     }
 
     /// The preparation, once done; None when there was none or it failed
@@ -217,27 +175,6 @@ mod tests {
     fn prepared(c: &Chart) -> Result<Prepared> {
         let (entries, sources) = templates_of(c);
         Prepared::new(&entries, sources)
-    }
-
-    #[test]
-    fn the_embedded_templates_are_the_loaded_charts() {
-        let (mut built, built_sources) = embedded_templates();
-        let (mut loaded, loaded_sources) = templates_of(&crate::chart::embedded().unwrap());
-        let key = |e: &Entry| (e.name.clone(), e.renderable, e.checked);
-        built.sort_by_key(key);
-        loaded.sort_by_key(key);
-        assert_eq!(
-            built.iter().map(key).collect::<Vec<_>>(),
-            loaded.iter().map(key).collect::<Vec<_>>()
-        );
-        assert!(built
-            .iter()
-            .any(|e| e.name == "tracecat/charts/temporal/templates/_helpers.tpl"));
-        // the same bytes, so a preparation from them is adopted as is
-        for (name, text) in loaded_sources.iter() {
-            assert!(same_text(&built_sources[name], text), "{name}");
-            assert_eq!(built_sources[name].as_ptr(), text.as_ptr(), "{name}");
-        }
     }
 
     #[test]

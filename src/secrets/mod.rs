@@ -205,6 +205,16 @@ pub fn parse_any(text: &str) -> Result<Vec<(String, String)>> {
         )
     })?;
     let mut out = Vec::new();
+    // A values file (`secrets generate --format values`): the block the
+    // chart creates its Secret from.
+    if let Some(crate::values::Value::Map(block)) = doc.path("secrets.create.tracecat") {
+        for (k, v) in block {
+            if let crate::values::Value::String(s) = v {
+                out.push((k.clone(), s.clone()));
+            }
+        }
+        return Ok(out);
+    }
     if let Some(crate::values::Value::Map(data)) = doc.path("data") {
         for (k, v) in data {
             let raw = v.as_str().unwrap_or_default();
@@ -223,7 +233,7 @@ pub fn parse_any(text: &str) -> Result<Vec<(String, String)>> {
     if out.is_empty() {
         return Err(Error::new(
             Kind::Parse,
-            "found no data or stringData in the Secret manifest",
+            "found no data or stringData in the Secret manifest (nor secrets.create.tracecat in a values file)",
         ));
     }
     Ok(out)
@@ -272,7 +282,7 @@ mod tests {
     #[test]
     fn every_format_parses_back() {
         let s = generate().unwrap();
-        for f in [Format::Secret, Format::Env, Format::Json] {
+        for f in [Format::Secret, Format::Env, Format::Json, Format::Values] {
             let text = format(&s, f, "tracecat-secrets", Some("ns"));
             let entries = parse_any(&text).unwrap();
             assert!(check(&entries).iter().all(|r| r.problem.is_none()), "{f:?}");

@@ -13,9 +13,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 /// A parsed document. Its strings refer to the text it was read from,
-/// which every look-up takes again ([`Doc::view`]). The embedded chart's
-/// schemas are parsed at build time into static documents (see build.rs,
-/// which compiles this file too, and [`Doc::rust_source`]).
+/// which every look-up takes again ([`Doc::view`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Doc {
     pub(crate) root: Node,
@@ -57,54 +55,6 @@ pub fn parse(text: &str) -> Result<Doc, serde_json::Error> {
 }
 
 impl Doc {
-    /// Rust source of a constant expression that is this document, naming
-    /// the types `Doc`, `N` (its nodes), `S` (its strings) and `B`
-    /// (`Cow::Borrowed`): how build.rs embeds the chart's parsed schemas.
-    #[allow(dead_code)] // used by build.rs only
-    pub(crate) fn rust_source(&self) -> String {
-        fn string(s: &Str, out: &mut String) {
-            match s {
-                Str::Span(a, b) => out.push_str(&format!("S::Span({a},{b})")),
-                Str::Owned(t) => out.push_str(&format!("S::Owned(B({:?}))", t.as_ref())),
-            }
-        }
-        fn node(n: &Node, out: &mut String) {
-            match n {
-                Node::Null => out.push_str("N::Null"),
-                Node::Bool(b) => out.push_str(&format!("N::Bool({b})")),
-                Node::Num(x) => out.push_str(&format!("N::Num({x:?})")),
-                Node::Str(s) => {
-                    out.push_str("N::Str(");
-                    string(s, out);
-                    out.push(')');
-                }
-                Node::Arr(items) => {
-                    out.push_str("N::Arr(B(&[");
-                    for i in items.iter() {
-                        node(i, out);
-                        out.push(',');
-                    }
-                    out.push_str("]))");
-                }
-                Node::Obj(entries) => {
-                    out.push_str("N::Obj(B(&[");
-                    for (k, v) in entries.iter() {
-                        out.push('(');
-                        string(k, out);
-                        out.push(',');
-                        node(v, out);
-                        out.push_str("),");
-                    }
-                    out.push_str("]))");
-                }
-            }
-        }
-        let mut out = String::from("Doc{root:");
-        node(&self.root, &mut out);
-        out.push_str(&format!(",text_len:{}}}", self.text_len));
-        out
-    }
-
     /// The document's root, with `text`, the source it was parsed from.
     /// Another text of the same length gives wrong strings, never a panic.
     pub fn view<'a>(&'a self, text: &'a str) -> J<'a> {
@@ -322,18 +272,6 @@ mod tests {
         assert_eq!(j.entries().unwrap().count(), 4);
         assert!(j.get("zz").is_none());
         assert!(j.get("a").unwrap().get("x").is_none());
-    }
-
-    #[test]
-    fn rust_source_spells_the_document() {
-        let text = r#"{"a": [1.5, -2, true, null, "s\n"], "b": {}}"#;
-        let src = parse(text).unwrap().rust_source();
-        assert_eq!(
-            src,
-            "Doc{root:N::Obj(B(&[(S::Span(2,3),N::Arr(B(&[N::Num(1.5),N::Num(-2.0),\
-             N::Bool(true),N::Null,N::Str(S::Owned(B(\"s\\n\"))),]))),\
-             (S::Span(37,38),N::Obj(B(&[]))),])),text_len:44}"
-        );
     }
 
     #[test]

@@ -117,38 +117,14 @@ pub fn validate(schema_text: &str, values: &Map) -> Result<Vec<Violation>, Strin
 pub type Parsed = Result<ParsedSchema, String>;
 
 pub struct ParsedSchema {
-    doc: std::borrow::Cow<'static, super::json_doc::Doc>,
+    doc: super::json_doc::Doc,
     checker: super::schema_fast::Checker,
 }
 
 pub fn parse(schema_text: &str) -> Parsed {
-    // The embedded schemas were parsed at build time; a test checks they
-    // are what parsing their text gives, and their place in the fast
-    // subset.
-    if let Some(doc) = embedded_doc(schema_text) {
-        return Ok(ParsedSchema {
-            doc: std::borrow::Cow::Borrowed(doc),
-            checker: super::schema_fast::Checker::known_supported(),
-        });
-    }
-    // Any other text, embedded ones included (one the build could not parse
-    // fails here again, with the reader's error).
     let doc = super::json_doc::parse(schema_text).map_err(not_json)?;
     let checker = super::schema_fast::Checker::new(doc.view(schema_text));
-    Ok(ParsedSchema {
-        doc: std::borrow::Cow::Owned(doc),
-        checker,
-    })
-}
-
-/// The build-time parse of `text` when it is an embedded schema (the very
-/// bytes embedded, not a copy).
-fn embedded_doc(text: &str) -> Option<&'static super::json_doc::Doc> {
-    let path = crate::chart::embedded_path(text.as_bytes())?;
-    crate::embedded::SCHEMA_DOCS
-        .iter()
-        .find(|(p, _)| *p == path)
-        .map(|(_, doc)| doc)
+    Ok(ParsedSchema { doc, checker })
 }
 
 /// [`validate`] with the schema already read from `schema_text`.
@@ -308,7 +284,9 @@ mod tests {
     fn long_values_are_not_quoted() {
         let schema = r#"{"properties":{"n":{"type":"integer"},"m":{"type":"integer"}}}"#;
         let long = "x".repeat(5000);
-        let v = parse_values(&format!("n: \"{long}\"\nm: short\n"), None).unwrap();
+        let mut v = Map::new();
+        v.insert("n".into(), Value::String(long));
+        v.insert("m".into(), Value::String("short".into()));
         let errs = validate(schema, &v).unwrap();
         let n = errs.iter().find(|e| e.path == "n").unwrap();
         assert_eq!(

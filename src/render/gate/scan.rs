@@ -16,20 +16,7 @@ pub struct Gate<'s> {
     pub cond: &'s str,
 }
 
-impl Gate<'_> {
-    /// Rust source of a constant expression that is this gate, naming the
-    /// type `Gate` and `B` (`Cow::Borrowed`): how build.rs embeds the
-    /// embedded chart's gates.
-    #[allow(dead_code)] // used by build.rs only
-    pub(crate) fn rust_source(&self) -> String {
-        format!(
-            "Gate{{imports:B(&{:?}),sets:B(&{:?}),cond:{:?}}}",
-            &self.imports[..],
-            &self.sets[..],
-            self.cond
-        )
-    }
-}
+impl Gate<'_> {}
 
 /// The text of a string literal without escapes, alone in `s`.
 fn literal(s: &str) -> Option<&str> {
