@@ -20,7 +20,6 @@ pub mod post_render;
 pub mod release;
 pub mod render;
 pub mod secrets;
-pub mod threads;
 pub mod values;
 pub mod version;
 

@@ -4,9 +4,7 @@
 use crate::chart::{self, dependencies, Chart};
 use crate::error::{Error, Kind, Result};
 use crate::render::{self, output, RenderOptions};
-use crate::threads::Pending;
 use crate::values::{self, merge::Warnings, schema, Map, Origins, Sources, Value};
-use std::collections::HashMap;
 
 #[derive(Debug, Clone, Default)]
 pub struct Request {
@@ -68,94 +66,13 @@ pub struct Loaded {
     pub warnings: Vec<String>,
     /// Where each user-set values path came from (file and line).
     pub origins: Origins,
-    /// The charts' schemas, being parsed beside the values.
-    pub schemas: Schemas,
-    /// The template engine, being prepared beside the values.
-    pub engine: render::Preparing,
 }
 
-/// Every chart's `values.schema.json`, parsed on another thread while the
-/// values are computed: parsing a schema costs more than checking valid
-/// values against it, and the second core is otherwise idle then. Keyed by
-/// the text's address, which copies of a chart (aliases) share.
-pub struct Schemas(Pending<HashMap<usize, schema::Parsed>>);
-
-impl Schemas {
-    /// Nothing prepared: each schema is parsed when it is checked.
-    pub fn none() -> Schemas {
-        Schemas(Pending::none())
-    }
-
-    /// The parsed schemas of `chart`, and the work that parses them, to run
-    /// on another thread. If it never runs, each schema is parsed when checked.
-    fn plan(chart: &Chart) -> (Schemas, Option<impl FnOnce() + Send + 'static>) {
-        let all = chart.schema_texts();
-        if all.is_empty() {
-            return (Schemas::none(), None);
-        }
-        let (done, pending) = Pending::channel();
-        let parse = move || {
-            let _ = done.send(parse_all(&all));
-        };
-        (Schemas(pending), Some(parse))
-    }
-
-    fn finish(self) -> HashMap<usize, schema::Parsed> {
-        self.0.wait().unwrap_or_default()
-    }
-}
-
-/// Schemas by the address of their text, which identifies them in the tree
-/// that is checked: the texts are shared, not copied.
-fn parse_all(texts: &[chart::Text]) -> HashMap<usize, schema::Parsed> {
-    texts
-        .iter()
-        .map(|t| (t.as_ptr() as usize, schema::parse(t)))
-        .collect()
-}
-
-/// The chart and the user's values, for commands that do not render.
-pub fn load_values(req: &Request) -> Result<Loaded> {
-    load(req, false)
-}
-
-/// The chart and the user's values, with the template engine prepared
-/// beside the values for the render that follows.
-pub fn load_for_render(req: &Request) -> Result<Loaded> {
-    load(req, true)
-}
-
-fn load(req: &Request, for_render: bool) -> Result<Loaded> {
+/// The chart and its computed values for `req`, before any check.
+pub fn load(req: &Request) -> Result<Loaded> {
     let (mut chart, pull_report) =
         chart::load_any(req.chart.as_deref(), req.version.as_deref(), &req.registry)?;
     chart.check_dependencies()?;
-    // The schemas' parsing and the engine's preparation need the chart but
-    // not its values: one helper thread does both while this one computes
-    // the values (a third busy thread on two cores would slow the others).
-    // The engine comes first, as the render waits for it.
-    let (schemas, parse) = if req.skip_schema_validation {
-        (Schemas::none(), None)
-    } else {
-        Schemas::plan(&chart)
-    };
-    let (engine, prepare) = if for_render {
-        let (engine, work) = render::Preparing::plan(&chart);
-        (engine, Some(work))
-    } else {
-        (render::Preparing::none(), None)
-    };
-    if parse.is_some() || prepare.is_some() {
-        // If no thread can be made, the work is dropped unrun and each
-        // part is done when it is needed.
-        let _ = std::thread::Builder::new().spawn(move || {
-            if let Some(work) = prepare {
-                work();
-            }
-            if let Some(work) = parse {
-                work();
-            }
-        });
-    }
     let mut origins = Origins::new();
     let user = values::user_values_with_origins(&req.values, &mut origins)?;
     let mut warn = Warnings(pull_report);
@@ -165,8 +82,6 @@ fn load(req: &Request, for_render: bool) -> Result<Loaded> {
         values,
         warnings: warn.0,
         origins,
-        schemas,
-        engine,
     })
 }
 
@@ -174,14 +89,10 @@ fn violations_in(
     chart: &Chart,
     vals: &Map,
     prefix: &str,
-    parsed: &HashMap<usize, schema::Parsed>,
     out: &mut Vec<(String, schema::Violation)>,
 ) -> Result<()> {
     if let Some(s) = &chart.schema {
-        let violations = match parsed.get(&(s.as_ptr() as usize)) {
-            Some(p) => schema::validate_parsed(p, s, vals),
-            None => schema::validate(s, vals),
-        }
+        let violations = schema::validate(s, vals)
         .map_err(|e| Error::new(Kind::Parse, format!("{}: {e}", chart.name())))?;
         for mut v in violations {
             v.path = match (prefix.is_empty(), v.path.is_empty()) {
@@ -203,22 +114,16 @@ fn violations_in(
         } else {
             format!("{prefix}.{}", d.name())
         };
-        violations_in(d, sv, &p, parsed, out)?;
+        violations_in(d, sv, &p, out)?;
     }
     Ok(())
 }
 
 /// Every chart's `values.schema.json` violations, as (chart name,
-/// violation with the full values path), with schemas parsed ahead (see
-/// [`Schemas`]; [`Schemas::none`] parses each when it is checked).
-pub fn schema_violations(
-    chart: &Chart,
-    vals: &Map,
-    schemas: Schemas,
-) -> Result<Vec<(String, schema::Violation)>> {
+/// violation with the full values path).
+pub fn schema_violations(chart: &Chart, vals: &Map) -> Result<Vec<(String, schema::Violation)>> {
     let mut out = Vec::new();
-    let parsed = schemas.finish();
-    violations_in(chart, vals, "", &parsed, &mut out)?;
+    violations_in(chart, vals, "", &mut out)?;
     Ok(out)
 }
 
@@ -230,10 +135,9 @@ pub fn validate_schema(
     chart: &Chart,
     vals: &Map,
     origins: &Origins,
-    schemas: Schemas,
     strict: bool,
 ) -> Result<Vec<String>> {
-    let all = schema_violations(chart, vals, schemas)?;
+    let all = schema_violations(chart, vals)?;
     let (warn, refuse): (Vec<_>, Vec<_>) =
         all.into_iter().partition(|(_, v)| v.advisory && !strict);
     // One screen: the first findings, then a count of the rest.
@@ -329,7 +233,7 @@ pub fn expand_env(vals: &mut Map, lookup: &dyn Fn(&str) -> Option<String>) -> Re
 /// Renders a release.
 pub fn template(req: &Request) -> Result<Release> {
     validate_release_name(&req.render.release_name)?;
-    render_loaded(req, load_for_render(req)?)
+    render_loaded(req, load(req)?)
 }
 
 /// Renders a release from a chart and values already loaded for `req`.
@@ -339,8 +243,6 @@ pub fn render_loaded(req: &Request, loaded: Loaded) -> Result<Release> {
         values: mut vals,
         mut warnings,
         origins,
-        schemas,
-        engine,
     } = loaded;
     if req.expand_env {
         expand_env(&mut vals, &|name| std::env::var(name).ok())?;
@@ -365,10 +267,10 @@ pub fn render_loaded(req: &Request, loaded: Loaded) -> Result<Release> {
     let mut checked = Ok(Vec::new());
     let check = || {
         if !req.skip_schema_validation {
-            checked = validate_guarded(&chart, &vals, &origins, schemas, req.strict);
+            checked = validate_guarded(&chart, &vals, &origins, req.strict);
         }
     };
-    let rendered = render::render_parsed(&chart, &vals, &req.render, engine, check);
+    let rendered = render::render_parsed(&chart, &vals, &req.render, check);
     warnings.extend(checked?);
     let rendered = rendered.map_err(|mut e| {
         e.warnings = std::mem::take(&mut warnings);
@@ -391,10 +293,9 @@ fn validate_guarded(
     chart: &Chart,
     vals: &Map,
     origins: &Origins,
-    schemas: Schemas,
     strict: bool,
 ) -> Result<Vec<String>> {
-    let run = || validate_schema(chart, vals, origins, schemas, strict);
+    let run = || validate_schema(chart, vals, origins, strict);
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).unwrap_or_else(|_| {
         Err(Error::new(Kind::Values, "schema validation panicked")
             .with_hint("this is a bug in tracecat-chart; --skip-schema-validation avoids it"))

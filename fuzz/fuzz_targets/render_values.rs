@@ -21,8 +21,6 @@ fuzz_target!(|data: &[u8]| {
         values: vals,
         warnings: warn.0,
         origins: Origins::new(),
-        schemas: release::Schemas::none(),
-        engine: tracecat_chart::render::Preparing::none(),
     };
     let _ = release::render_loaded(&req, loaded);
 });

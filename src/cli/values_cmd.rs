@@ -2,7 +2,7 @@
 
 use super::{ReleaseFlags, ValuesFlags};
 use crate::error::{Error, Kind, Result};
-use crate::release::{load_values, validate_schema, Request};
+use crate::release::{load, validate_schema, Request};
 use crate::values::{json, yamlout, Value};
 use clap::{Args, ValueEnum};
 
@@ -42,7 +42,7 @@ pub fn run(a: ValuesArgs) -> Result<i32> {
         version: a.registry.version.clone(),
         registry: a.registry.options()?,
     };
-    let loaded = load_values(&req)?;
+    let loaded = load(&req)?;
     for w in &loaded.warnings {
         eprintln!("{w}");
     }
@@ -51,7 +51,6 @@ pub fn run(a: ValuesArgs) -> Result<i32> {
             &loaded.chart,
             &loaded.values,
             &loaded.origins,
-            loaded.schemas,
             false,
         )? {
             eprintln!("{w}");

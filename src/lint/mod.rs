@@ -304,9 +304,8 @@ pub fn lint(req: &Request, opts: &Options) -> Result<Vec<Finding>> {
             kube::MAX_MINOR
         )));
     }
-    let mut loaded = release::load_for_render(req)?;
-    let schemas = std::mem::replace(&mut loaded.schemas, release::Schemas::none());
-    for (_, v) in release::schema_violations(&loaded.chart, &loaded.values, schemas)? {
+    let loaded = release::load(req)?;
+    for (_, v) in release::schema_violations(&loaded.chart, &loaded.values)? {
         let (file, line) = match loaded.origins.get(&v.path) {
             Some((f, l, _)) => (Some(f.clone()), Some(*l)),
             None => (None, None),

@@ -20,7 +20,6 @@ use guard::engine_guard;
 use minijinja::value::Value as JValue;
 use minijinja::{Environment, Error as JError, ErrorKind, UndefinedBehavior};
 use prepare::Prepared;
-pub use prepare::Preparing;
 use std::sync::Arc;
 
 /// Bounds on template recursion and output, so a runaway template fails
@@ -316,7 +315,7 @@ fn worker_count(jobs: usize, asked: Option<usize>) -> usize {
                 .ok()
                 .and_then(|v| v.parse().ok())
         })
-        .unwrap_or_else(|| crate::threads::available().min(4));
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()).min(4));
     want.clamp(1, jobs.max(1))
 }
 
@@ -327,7 +326,6 @@ pub fn render(chart: &Chart, values: &Map, opts: &RenderOptions) -> Result<Rende
         chart,
         values,
         opts,
-        Preparing::none(),
         || {},
         |job, content| RenderedFile {
             path: job.to_string(),
@@ -338,7 +336,7 @@ pub fn render(chart: &Chart, values: &Map, opts: &RenderOptions) -> Result<Rende
 }
 
 /// [`render`], with each file also split and parsed into manifests on the
-/// thread that rendered it, and the engine perhaps prepared ahead.
+/// thread that rendered it.
 ///
 /// `beside` is other work to do meanwhile (the schema check): it runs first
 /// on the second render thread, which keeps the number of busy threads at
@@ -347,10 +345,9 @@ pub fn render_parsed(
     chart: &Chart,
     values: &Map,
     opts: &RenderOptions,
-    prepared: Preparing,
     beside: impl FnOnce() + Send,
 ) -> Result<RenderedParsed> {
-    let (files, notices) = render_jobs(chart, values, opts, prepared, beside, |job, content| {
+    let (files, notices) = render_jobs(chart, values, opts, beside, |job, content| {
         ParsedFile {
             path: job.to_string(),
             manifests: output::parse_file(job, &content),
@@ -373,7 +370,6 @@ fn render_jobs<T: Send>(
     chart: &Chart,
     values: &Map,
     opts: &RenderOptions,
-    prepared: Preparing,
     beside: impl FnOnce() + Send,
     finish: impl Fn(&str, String) -> T + Sync,
 ) -> Result<(Vec<T>, Vec<String>)> {
@@ -534,52 +530,37 @@ fn render_jobs<T: Send>(
         Error::new(Kind::Render, "a render thread panicked")
             .with_hint("this is a bug in tracecat-chart; please report it with the values used")
     };
-    let (shared, notices) = std::thread::scope(|s| {
-        let run = &run;
-        // The other threads start now, while the engine may still be in
-        // preparation; each gets it through a channel, and does nothing if
-        // none comes (it could not be prepared). The first also does the
-        // work `beside`.
+    let notices = prepare::Notices::default();
+    let prepare = || Prepared::new(&templates, sources.clone(), notices.clone());
+    let shared = std::thread::scope(|s| {
+        let (run, prepare) = (&run, &prepare);
+        // Each thread prepares its own engine (compiling the partials
+        // itself), so none waits for another: on two cores a thread handed
+        // work often wakes late. The first other thread does `beside` first.
         let mut beside = Some(beside);
-        let mut hand_over = Vec::new();
         let mut handles = Vec::new();
         for _ in 1..workers {
             let first = beside.take();
-            let (give, take) = std::sync::mpsc::sync_channel(1);
             let work = move || {
                 if let Some(b) = first {
                     b();
                 }
-                take.recv().ok().map(run)
+                // A failure here is this one's too, reported below.
+                prepare().ok().map(|p| run((p.env, p.partials)))
             };
             match std::thread::Builder::new().spawn_scoped(s, work) {
-                Ok(h) => {
-                    hand_over.push(give);
-                    handles.push(h);
-                }
+                Ok(h) => handles.push(h),
                 // No thread: this one renders alone.
                 Err(_) => break,
             }
         }
-        let prepared = match prepared.finish() {
-            Some(p) => Ok(p),
-            None => Prepared::new(&templates, sources.clone()),
-        };
-        let ready = prepared.map(|p| p.adopt(&sources));
-        if let Ok(r) = &ready {
-            for give in &hand_over {
-                let _ = give.send((r.env.clone(), r.partials.clone()));
-            }
-        }
-        drop(hand_over);
-        // With no second thread, here and first.
         if let Some(b) = beside {
             b();
         }
         let mut all = Vec::new();
-        let ready = ready.map(|r| {
-            all.push(run((r.env.clone(), r.partials)));
-            (r.env, r.notices)
+        let mine = prepare().map(|p| {
+            all.push(run((p.env.clone(), p.partials)));
+            p.env
         });
         for h in handles {
             all.extend(h.join().map_err(|_| panicked())?);
@@ -589,7 +570,7 @@ fn render_jobs<T: Send>(
             compiled.extend(done.compiled);
             gated_off.extend(done.gated_off);
         }
-        ready
+        mine
     })?;
     // As in Helm, every template is parsed before any runs: a syntax error
     // anywhere (first in chart order) wins over execution errors. Templates

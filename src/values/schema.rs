@@ -105,39 +105,16 @@ fn properties_at<'s>(schema: &'s serde_json::Value, schema_path: &str) -> Vec<&'
 }
 
 /// Validates values against a schema document. Errors in the schema itself
-/// come back as Err.
+/// come back as Err. Valid values, the usual case, are recognised by the
+/// fast check (`schema_fast`) without compiling the schema; anything else
+/// goes to the full validator, which also words the errors.
 pub fn validate(schema_text: &str, values: &Map) -> Result<Vec<Violation>, String> {
-    validate_parsed(&parse(schema_text), schema_text, values)
-}
-
-/// A schema document as read for the fast path (or why it is not JSON),
-/// ready for [`validate_parsed`] with the same text: reading it and
-/// learning what the fast check needs cost more than checking valid
-/// values, so a render does both while it computes the values.
-pub type Parsed = Result<ParsedSchema, String>;
-
-pub struct ParsedSchema {
-    doc: super::json_doc::Doc,
-    checker: super::schema_fast::Checker,
-}
-
-pub fn parse(schema_text: &str) -> Parsed {
     let doc = super::json_doc::parse(schema_text).map_err(not_json)?;
-    let checker = super::schema_fast::Checker::new(doc.view(schema_text));
-    Ok(ParsedSchema { doc, checker })
-}
-
-/// [`validate`] with the schema already read from `schema_text`.
-pub fn validate_parsed(
-    schema: &Parsed,
-    schema_text: &str,
-    values: &Map,
-) -> Result<Vec<Violation>, String> {
-    let p = schema.as_ref().map_err(Clone::clone)?;
-    if p.checker.surely_valid(p.doc.view(schema_text), values) {
+    let view = doc.view(schema_text);
+    if super::schema_fast::Checker::new(view).surely_valid(view, values) {
         return Ok(Vec::new());
     }
-    violations(&parse_schema(schema_text)?, values)
+    validate_fully(schema_text, values)
 }
 
 /// [`validate`] without the fast path: always the full validator.
