@@ -329,7 +329,6 @@ impl ReleaseFlags {
                 .filter(|s| !s.is_empty())
                 .cloned()
                 .collect(),
-            threads: None,
         })
     }
 }

@@ -20,9 +20,6 @@ pub struct RenderOptions {
     /// e.g. "v1.35.0"
     pub kube_version: String,
     pub extra_api_versions: Vec<String>,
-    /// Render threads; `None` picks from the cores available (see
-    /// `TRACECAT_CHART_THREADS`). Output never depends on it.
-    pub threads: Option<usize>,
 }
 
 impl Default for RenderOptions {
@@ -34,7 +31,6 @@ impl Default for RenderOptions {
             revision: 1,
             kube_version: DEFAULT_KUBE_VERSION.into(),
             extra_api_versions: Vec::new(),
-            threads: None,
         }
     }
 }

@@ -10,8 +10,8 @@ use minijinja::Environment;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-/// Messages of `notice(msg)` calls, with the job that made each.
-pub(super) type Notices = Arc<Mutex<Vec<(usize, String)>>>;
+/// Messages of `notice(msg)` calls, in the order they were made.
+pub(super) type Notices = Arc<Mutex<Vec<String>>>;
 
 /// Template sources by full name (`tracecat/templates/x.yaml`).
 pub(super) type Sources = Arc<HashMap<String, Text>>;
@@ -32,7 +32,7 @@ impl Prepared {
         let sink = notices;
         env.add_function("notice", move |msg: String| -> String {
             if let Ok(mut v) = sink.lock() {
-                v.push((super::CURRENT_JOB.with(|j| j.get()), msg));
+                v.push(msg);
             }
             String::new()
         });
