@@ -76,11 +76,6 @@ fn render(c: &mut Criterion) {
         "embedded chart, quickstart values (load, validate, render, sort)",
         |b| b.iter(|| release::template(black_box(&req)).unwrap()),
     );
-    g.bench_function("embedded chart, quickstart values, one thread", |b| {
-        let mut one = quickstart_request();
-        one.render.threads = Some(1);
-        b.iter(|| release::template(black_box(&one)).unwrap())
-    });
     g.finish();
 }
 

@@ -93,7 +93,7 @@ fn violations_in(
 ) -> Result<()> {
     if let Some(s) = &chart.schema {
         let violations = schema::validate(s, vals)
-        .map_err(|e| Error::new(Kind::Parse, format!("{}: {e}", chart.name())))?;
+            .map_err(|e| Error::new(Kind::Parse, format!("{}: {e}", chart.name())))?;
         for mut v in violations {
             v.path = match (prefix.is_empty(), v.path.is_empty()) {
                 (true, _) => v.path,

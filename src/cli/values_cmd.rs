@@ -47,12 +47,7 @@ pub fn run(a: ValuesArgs) -> Result<i32> {
         eprintln!("{w}");
     }
     if !req.skip_schema_validation {
-        for w in validate_schema(
-            &loaded.chart,
-            &loaded.values,
-            &loaded.origins,
-            false,
-        )? {
+        for w in validate_schema(&loaded.chart, &loaded.values, &loaded.origins, false)? {
             eprintln!("{w}");
         }
     }

@@ -21,7 +21,6 @@ use minijinja::value::Value as JValue;
 use minijinja::{Environment, Error as JError, ErrorKind, UndefinedBehavior};
 use prepare::Prepared;
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 /// Bounds on template recursion and output, so a runaway template fails
@@ -44,57 +43,25 @@ pub fn max_template_steps() -> u64 {
 /// filled memory.
 struct Bounded<'a> {
     buf: Vec<u8>,
-    /// What all render threads wrote, up to what each has not yet counted.
-    total: &'a std::sync::atomic::AtomicUsize,
+    /// What the templates rendered so far wrote, this one included.
+    total: &'a mut usize,
     limit: usize,
-    /// Written here and not yet added to `total`. The render threads share
-    /// `total`: adding to it at every write moved its cache line between
-    /// the CPUs thousands of times a render.
-    pending: usize,
-    /// `total` when this writer last read it.
-    seen: usize,
 }
 
 impl Bounded<'_> {
-    /// A writer counts what it wrote into `total` at least every this many
-    /// bytes, and whenever its own view of the total passes the bound: the
-    /// bound is exact for one thread, and passed by at most this much per
-    /// other render thread.
-    const SLACK: usize = 64 << 10;
-
-    fn new(total: &std::sync::atomic::AtomicUsize, limit: usize) -> Bounded<'_> {
+    fn new(total: &mut usize, limit: usize) -> Bounded<'_> {
         Bounded {
             buf: Vec::new(),
             total,
             limit,
-            pending: 0,
-            seen: total.load(std::sync::atomic::Ordering::Relaxed),
         }
-    }
-
-    /// Adds what was written since the last count to `total`; false when
-    /// that passes the bound.
-    fn count(&mut self) -> bool {
-        let n = std::mem::take(&mut self.pending);
-        self.seen = self
-            .total
-            .fetch_add(n, std::sync::atomic::Ordering::Relaxed)
-            + n;
-        self.seen <= self.limit
-    }
-
-    /// The text written, once counted.
-    fn into_text(mut self) -> Vec<u8> {
-        self.count();
-        self.buf
     }
 }
 
 impl std::io::Write for Bounded<'_> {
     fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
-        self.pending += data.len();
-        let over = self.seen.saturating_add(self.pending) > self.limit;
-        if (self.pending >= Self::SLACK || over) && !self.count() {
+        *self.total = self.total.saturating_add(data.len());
+        if *self.total > self.limit {
             return Err(std::io::Error::other("output bound"));
         }
         self.buf.extend_from_slice(data);
@@ -376,7 +343,12 @@ enum Outcome {
 }
 
 /// Renders one job with `env`, counting its output against the bound.
-fn render_one(env: &Environment<'static>, job: &Job, total: &AtomicUsize, limit: usize) -> Result<(Outcome, bool)> {
+fn render_one(
+    env: &Environment<'static>,
+    job: &Job,
+    total: &mut usize,
+    limit: usize,
+) -> Result<(Outcome, bool)> {
     let dot = JValue::from_dyn_object(Arc::new(job.dot.with_template(&job.name, &job.base_path)));
     let mut compiled = false;
     let outcome = engine_guard(&job.name, || {
@@ -386,24 +358,30 @@ fn render_one(env: &Environment<'static>, job: &Job, total: &AtomicUsize, limit:
         let mut out = Bounded::new(total, limit);
         // Output is about the size of its template.
         out.buf.reserve(job.size);
-        env.get_template(&job.name)
-            .and_then(|t| {
-                compiled = true;
-                t.render_captured_to(dot, &mut out).map(|_| ())
-            })
-            .map_err(|e| {
-                if total.load(Ordering::Relaxed) > limit {
-                    Error::new(
-                        Kind::Render,
-                        format!("rendered output exceeds {limit} bytes (stopped in {})", job.name),
-                    )
-                    .with_hint("raise TRACECAT_CHART_MAX_OUTPUT_BYTES if this is intended")
-                } else {
-                    template_error(&e, &job.name)
-                }
-            })?;
-        String::from_utf8(out.into_text()).map(Outcome::Text).map_err(|_| {
-            Error::new(Kind::Render, format!("{} rendered bytes that are not UTF-8", job.name))
+        let rendered = env.get_template(&job.name).and_then(|t| {
+            compiled = true;
+            t.render_captured_to(dot, &mut out).map(|_| ())
+        });
+        let Bounded { buf, total, .. } = out;
+        rendered.map_err(|e| {
+            if *total > limit {
+                Error::new(
+                    Kind::Render,
+                    format!(
+                        "rendered output exceeds {limit} bytes (stopped in {})",
+                        job.name
+                    ),
+                )
+                .with_hint("raise TRACECAT_CHART_MAX_OUTPUT_BYTES if this is intended")
+            } else {
+                template_error(&e, &job.name)
+            }
+        })?;
+        String::from_utf8(buf).map(Outcome::Text).map_err(|_| {
+            Error::new(
+                Kind::Render,
+                format!("{} rendered bytes that are not UTF-8", job.name),
+            )
         })
     });
     outcome.map(|o| (o, compiled))
@@ -422,16 +400,17 @@ fn render_jobs<T>(
     let dots = build_dots(chart, values, opts);
     let jobs = plan(&templates, &sources, &dots);
     let notices = prepare::Notices::default();
-    let Prepared { mut env, partials } = Prepared::new(&templates, sources.clone(), notices.clone())?;
+    let Prepared { mut env, partials } =
+        Prepared::new(&templates, sources.clone(), notices.clone())?;
     let limit = max_output_bytes();
-    let total = AtomicUsize::new(0);
+    let mut total = 0;
     // Templates compiled cleanly or found gated off, for the sweep below.
     let mut compiled: HashSet<String> = partials.into_iter().collect();
     let mut gated_off = HashSet::new();
     let mut out = Vec::with_capacity(jobs.len());
     let mut failure = None;
     for job in &jobs {
-        match render_one(&env, job, &total, limit) {
+        match render_one(&env, job, &mut total, limit) {
             Ok((outcome, was_compiled)) => {
                 if was_compiled {
                     compiled.insert(job.name.clone());
@@ -503,26 +482,18 @@ mod tests {
         render(c, &Map::new(), &RenderOptions::default())
     }
 
-    /// The output bound holds across templates although each writer counts
-    /// into the shared total only now and then.
+    /// The output bound holds across templates.
     #[test]
     fn the_output_bound_spans_templates() {
         use std::io::Write;
-        let total = std::sync::atomic::AtomicUsize::new(0);
-        let mut a = Bounded::new(&total, 1000);
+        let mut total = 0;
+        let mut a = Bounded::new(&mut total, 1000);
         a.write_all(&[b'a'; 600]).unwrap();
-        assert_eq!(a.into_text().len(), 600);
-        assert_eq!(total.load(std::sync::atomic::Ordering::Relaxed), 600);
-        let mut b = Bounded::new(&total, 1000);
+        assert_eq!(a.buf.len(), 600);
+        let mut b = Bounded::new(&mut total, 1000);
         b.write_all(&[b'b'; 300]).unwrap();
         assert!(b.write_all(&[b'b'; 200]).is_err());
-        // Large outputs are counted as they grow, not only at the end.
-        let total = std::sync::atomic::AtomicUsize::new(0);
-        let mut c = Bounded::new(&total, usize::MAX);
-        for _ in 0..100 {
-            c.write_all(&[b'c'; 1024]).unwrap();
-        }
-        assert!(total.load(std::sync::atomic::Ordering::Relaxed) >= 100 * 1024 - Bounded::SLACK);
+        assert_eq!(b.buf.len(), 300);
     }
 
     /// Notices and the reported failure follow Helm's order (reverse name).
@@ -647,10 +618,10 @@ mod tests {
             "g.yaml",
             "{%- if required(\"set x\", Values.x) -%}\nkind: A\n{% endif -%}",
         )]);
-        let e = render_on(&c, 1).unwrap_err().to_string();
+        let e = render_on(&c).unwrap_err().to_string();
         assert!(e.contains("g.yaml") && e.contains("set x"), "{e}");
         let c = chart(&[("g.yaml", "{%- if notice(\"hi\") -%}\nkind: A\n{% endif -%}")]);
-        let r = render_on(&c, 1).unwrap();
+        let r = render_on(&c).unwrap();
         assert_eq!(content(&r, "g.yaml"), "");
         assert_eq!(r.notices, vec!["hi".to_string()]);
     }
@@ -662,16 +633,16 @@ mod tests {
     fn gated_off_templates_are_still_checked() {
         let broken = "{%- if false -%}\n{{ broken + }}\n{% endif -%}";
         let mut c = chart(&[("g.yaml", broken)]);
-        let e = render_on(&c, 1).unwrap_err().to_string();
+        let e = render_on(&c).unwrap_err().to_string();
         assert!(e.contains("parse error") && e.contains("g.yaml"), "{e}");
         c.templates_checked = true;
-        assert_eq!(content(&render_on(&c, 1).unwrap(), "g.yaml"), "");
+        assert_eq!(content(&render_on(&c).unwrap(), "g.yaml"), "");
 
         let c = chart(&[(
             "g.yaml",
             "{%- import \"_missing.tpl\" as h -%}{%- if false -%}x{% endif -%}",
         )]);
-        let e = render_on(&c, 1).unwrap_err().to_string();
+        let e = render_on(&c).unwrap_err().to_string();
         assert!(e.contains("_missing.tpl"), "{e}");
     }
 
