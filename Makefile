@@ -1,7 +1,7 @@
 # Build, test, lint and bench tracecat-chart.
 CARGO ?= cargo
 
-.PHONY: build test test-release lint bench micro-bench fuzz clean schema k8s-schemas install-helm-plugin
+.PHONY: build peers test test-release lint bench micro-bench fuzz clean schema k8s-schemas install-helm-plugin
 
 # The release binary. On Linux with glibc it links the C runtime statically
 # (a static-pie executable: no dynamic loader work at start, and the image
@@ -22,7 +22,12 @@ build:
 	$(CARGO) build --release
 endif
 
-test:
+# The interop tests' peers (Helm 3 and 4, kubectl, a registry, htpasswd,
+# openssl; the API server where ../shared/kube has it), installed if missing.
+peers:
+	bash scripts/install-test-peers.sh
+
+test: peers
 	$(CARGO) test --all-targets
 	$(CARGO) clippy --all-targets -- -D warnings
 	$(MAKE) test-release

@@ -6,7 +6,7 @@ builds it and sets it; target/release/tracecat-chart otherwise)
 and, when present, the peers from ../shared/tools/get-peers.sh ($TRACECAT_PEERS
 or ~/.local/peers): helm4 for `helm template`, kubectl for `kubectl kustomize`.
 For Helm, point $TRACECAT_PUBLIC_CHART at the public Go-template chart (its
-folder or .tgz). Without it, Helm renders a stand-in: a chart whose one
+folder or .tgz); ../shared/reference/public-chart/tracecat is used when present. Without it, Helm renders a stand-in: a chart whose one
 template is our own output for the same values, escaped so Go templates print
 it verbatim. Helm then does the least work it could for those objects (no
 values to merge, no template logic), so its figures are a lower bound on what
@@ -192,6 +192,9 @@ def main():
         sys.exit(f"{OURS} not found: run `make build` (or `make bench`)")
     helm, kubectl = peer("helm4"), peer("kubectl")
     public_chart = os.environ.get("TRACECAT_PUBLIC_CHART")
+    reference = os.path.join(ROOT, "..", "shared", "reference", "public-chart", "tracecat")
+    if not public_chart and os.path.isdir(reference):
+        public_chart = reference
     tmp = tempfile.mkdtemp(prefix="tcc-bench-")
     OURS = installed_copy(OURS, tmp)
 

@@ -156,7 +156,7 @@ postRender:
         ),
         Some(&Value::from("demo/templates/web.yaml"))
     );
-    // An explicit architecture in the manifest wins.
+    // The overlay's architecture wins over the manifest's.
     let pinned = DEPLOY.replace(
         "      containers:",
         "      nodeSelector: {kubernetes.io/arch: amd64}\n      containers:",
@@ -173,7 +173,7 @@ postRender:
                 "kubernetes.io/arch"
             ]
         ),
-        Some(&Value::from("amd64"))
+        Some(&Value::from("arm64"))
     );
 }
 
@@ -516,4 +516,59 @@ fn apply_phases_and_apply_script_with_stub_kubectl() {
         .output()
         .unwrap();
     assert!(!status.status.success());
+}
+
+/// The overlay wins over what the manifest pins: the chart pins its
+/// Deployments and Jobs to arm64, and `scheduling.architecture` (or a
+/// nodeSelector key the overlay names) moves every pod template.
+#[test]
+fn the_overlay_retargets_pinned_pods() {
+    let rendered = run(&["template", "-f", &quickstart()]);
+    assert!(rendered.status.success(), "{}", stderr(&rendered));
+    let input = stdout(&rendered);
+    assert!(input.contains("kubernetes.io/arch: arm64"), "the chart pins arm64");
+    for overlay in [
+        "scheduling:\n  architecture: amd64\n",
+        "scheduling:\n  architecture: arm64\n  nodeSelector: {kubernetes.io/arch: amd64}\n",
+    ] {
+        let o = post_render(&input, overlay);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let mut pods = 0;
+        for d in docs(&stdout(&o)) {
+            if let Some(spec) = at(&d, &["spec", "template", "spec"])
+                .or_else(|| at(&d, &["spec", "jobTemplate", "spec", "template", "spec"]))
+            {
+                pods += 1;
+                let arch = at(spec, &["nodeSelector", "kubernetes.io/arch"]);
+                assert_eq!(arch, Some(&Value::String("amd64".into())), "{overlay}: {d:?}");
+            }
+        }
+        assert!(pods >= 10, "{pods} pod templates");
+    }
+}
+
+/// A misspelt overlay key is refused with a did-you-mean, whether a section
+/// or a setting; chart settings post-render does not apply are warned about.
+#[test]
+fn the_overlay_is_checked() {
+    for (overlay, says) in [
+        ("postRendr: {}\n", "did you mean postRender?"),
+        ("scheduling:\n  architecure: amd64\n", "did you mean scheduling.architecture?"),
+        ("postRender:\n  commonLabel: {a: b}\n", "did you mean postRender.commonLabels?"),
+        ("scheduling:\n  nodeSelector: [a]\n", "scheduling.nodeSelector: expected a map"),
+        ("postRender:\n  defaultResources: yes please\n", "expected true or false"),
+    ] {
+        let o = post_render(DEPLOY, overlay);
+        assert_eq!(o.status.code(), Some(1), "{overlay}");
+        assert!(stderr(&o).contains(says), "{overlay}: {}", stderr(&o));
+        assert!(o.stdout.is_empty());
+    }
+    // A values file shared with the chart passes; what post-render ignores
+    // under its own sections is named.
+    let o = post_render(
+        DEPLOY,
+        "tracecat: {}\nscheduling:\n  architecture: amd64\n  topologySpreadConstraints: []\n",
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("scheduling.topologySpreadConstraints"), "{}", stderr(&o));
 }

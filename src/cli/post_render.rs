@@ -14,10 +14,13 @@ pub struct PostRenderArgs {
 
 pub fn run(a: PostRenderArgs) -> Result<i32> {
     let user = crate::values::user_values(&a.values.sources())?;
-    let overlay = Overlay::from_values(&user).map_err(|e| {
+    let (overlay, warnings) = Overlay::from_values(&user).map_err(|e| {
         Error::new(Kind::Values, e)
-            .with_hint("see `postRender` in the README for the overlay settings")
+            .with_hint("the overlay's settings are under scheduling, podAnnotations and postRender (README: As a Helm post-renderer)")
     })?;
+    for w in warnings {
+        eprintln!("{w}");
+    }
     let stdin = std::io::stdin().lock();
     let stdout = std::io::BufWriter::new(std::io::stdout().lock());
     post_render::run(stdin, stdout, &overlay)?;

@@ -155,7 +155,9 @@ mod tests {
     use super::*;
 
     fn overlay(values: &str) -> Overlay {
-        Overlay::from_values(&yaml::parse_values(values, None).unwrap()).unwrap()
+        Overlay::from_values(&yaml::parse_values(values, None).unwrap())
+            .unwrap()
+            .0
     }
 
     fn pr(input: &str, values: &str) -> Result<String> {

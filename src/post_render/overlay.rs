@@ -54,10 +54,121 @@ fn map_of(v: Option<&Value>) -> Map {
     v.and_then(Value::as_map).cloned().unwrap_or_default()
 }
 
+/// What post-render reads under each section it owns, with the kind of
+/// value each takes.
+const SCHEDULING: [(&str, Kind); 4] = [
+    ("architecture", Kind::Text),
+    ("nodeSelector", Kind::Map),
+    ("tolerations", Kind::List),
+    ("affinity", Kind::Map),
+];
+const POST_RENDER: [(&str, Kind); 6] = [
+    ("commonLabels", Kind::Map),
+    ("podAnnotations", Kind::Map),
+    ("imagePullSecrets", Kind::List),
+    ("imageRegistryRewrite", Kind::Map),
+    ("defaultResources", Kind::Bool),
+    ("patches", Kind::List),
+];
+
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    Text,
+    Map,
+    List,
+    Bool,
+}
+
+impl Kind {
+    fn accepts(self, v: &Value) -> bool {
+        match self {
+            Kind::Text => matches!(v, Value::String(_) | Value::Null),
+            Kind::Map => matches!(v, Value::Map(_) | Value::Null),
+            Kind::List => matches!(v, Value::List(_) | Value::Null),
+            Kind::Bool => matches!(v, Value::Bool(_) | Value::Null),
+        }
+    }
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Text => "a string",
+            Kind::Map => "a map",
+            Kind::List => "a list",
+            Kind::Bool => "true or false",
+        }
+    }
+}
+
+fn unknown(path: &str, key: &str, known: &[&str]) -> String {
+    let full = if path.is_empty() { key.to_string() } else { format!("{path}.{key}") };
+    match crate::values::schema::did_you_mean(key, known.iter().copied()) {
+        Some(k) if path.is_empty() => format!("{full}: unknown overlay key (did you mean {k}?)"),
+        Some(k) => format!("{full}: unknown overlay key (did you mean {path}.{k}?)"),
+        None => format!("{full}: unknown overlay key (post-render reads {})", known.join(", ")),
+    }
+}
+
+/// Checks the overlay: the sections post-render owns (`scheduling`,
+/// `postRender`, `podAnnotations`) hold only what it reads, with the right
+/// kinds; other top-level keys must be keys of the chart's values (a values
+/// file shared with the chart), so a misspelt section is caught too.
+/// Returns warnings for chart settings under `scheduling` it does not apply.
+pub fn check(v: &Map) -> Result<Vec<String>, String> {
+    let chart = crate::chart::embedded().map_err(|e| e.to_string())?;
+    let mut top: Vec<&str> = chart.values.keys().map(String::as_str).collect();
+    top.push("postRender");
+    let mut warnings = Vec::new();
+    for (k, val) in v {
+        if !top.contains(&k.as_str()) {
+            return Err(unknown("", k, &["scheduling", "podAnnotations", "postRender"]));
+        }
+        let section: &[(&str, Kind)] = match k.as_str() {
+            "scheduling" => &SCHEDULING,
+            "postRender" => &POST_RENDER,
+            "podAnnotations" => {
+                if !Kind::Map.accepts(val) {
+                    return Err("podAnnotations: expected a map of annotations".into());
+                }
+                continue;
+            }
+            _ => continue,
+        };
+        let Some(m) = val.as_map() else {
+            if matches!(val, Value::Null) {
+                continue;
+            }
+            return Err(format!("{k}: expected a map"));
+        };
+        let known: Vec<&str> = section.iter().map(|(n, _)| *n).collect();
+        let chart_keys: Vec<String> = match chart.values.get(k) {
+            Some(Value::Map(cm)) => cm.keys().cloned().collect(),
+            _ => Vec::new(),
+        };
+        for (sub, sv) in m {
+            match section.iter().find(|(n, _)| n == sub) {
+                Some((_, kind)) if !kind.accepts(sv) => {
+                    return Err(format!("{k}.{sub}: expected {}", kind.name()));
+                }
+                Some(_) => {}
+                None if chart_keys.contains(sub) => warnings.push(format!(
+                    "warning: {k}.{sub}: a chart setting post-render does not apply; it is ignored"
+                )),
+                None => return Err(unknown(k, sub, &known)),
+            }
+        }
+    }
+    Ok(warnings)
+}
+
 impl Overlay {
     /// From the user's values (not the chart's defaults: a post-renderer
-    /// changes only what it is asked to).
-    pub fn from_values(v: &Map) -> Result<Overlay, String> {
+    /// changes only what it is asked to), checked with [`check`]; with the
+    /// warnings for settings it ignores.
+    pub fn from_values(v: &Map) -> Result<(Overlay, Vec<String>), String> {
+        let warnings = check(v)?;
+        Ok((Self::read(v)?, warnings))
+    }
+
+    fn read(v: &Map) -> Result<Overlay, String> {
         let at = |p: &str| crate::values::map_path(v, p);
         let empty = Value::Map(Map::new());
         let pr = at("postRender").unwrap_or(&empty);
@@ -205,13 +316,15 @@ impl Overlay {
             let ns = spec
                 .entry("nodeSelector".to_string())
                 .or_insert_with(|| Value::Map(Map::new()));
+            // The overlay is the user's explicit intent: it wins over what
+            // the manifest pins. A nodeSelector key it names beats its
+            // `architecture`.
             if let Value::Map(ns) = ns {
-                for (k, v) in &self.node_selector {
-                    ns.entry(k.clone()).or_insert_with(|| v.clone());
-                }
                 if let Some(a) = &self.architecture {
-                    ns.entry("kubernetes.io/arch".to_string())
-                        .or_insert_with(|| Value::String(a.clone()));
+                    ns.insert("kubernetes.io/arch".to_string(), Value::String(a.clone()));
+                }
+                for (k, v) in &self.node_selector {
+                    ns.insert(k.clone(), v.clone());
                 }
             }
         }
