@@ -483,3 +483,45 @@ fn exit_codes_tell_findings_from_failures() {
     assert_eq!(code(&["template", "-f", &missing]), Some(1));
     assert_eq!(code(&["template", "--no-such-flag"]), Some(2));
 }
+
+/// A package of the embedded chart cannot be mistaken for the upstream
+/// chart: its own version (a distinct registry tag) and an annotation naming
+/// the renderer it needs. A Go-template chart is packaged as it is, and is
+/// refused for rendering with a message saying what it is.
+#[test]
+fn packages_are_marked_and_go_template_charts_named() {
+    let t = TempDir::new("package-marks");
+    let d = t.path().display().to_string();
+    let o = run(&["package", "-d", &d]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let tgz = t.path().join("tracecat-0.3.45+minijinja.tgz");
+    assert!(tgz.exists(), "{}", stdout(&o));
+    let tgz = tgz.display().to_string();
+    let show = run(&["show", "chart", &tgz]);
+    assert!(
+        stdout(&show).contains("version: 0.3.45+minijinja"),
+        "{}",
+        stdout(&show)
+    );
+    assert!(
+        stdout(&show).contains("tracecat.com/template-engine"),
+        "{}",
+        stdout(&show)
+    );
+    let r = run(&["template", &tgz, "-f", &quickstart()]);
+    assert!(r.status.success(), "{}", stderr(&r));
+    assert!(stdout(&r).contains("helm.sh/chart: tracecat-0.3.45_minijinja"));
+
+    let o = run(&["package", &fixture("helm-demo"), "-d", &d]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let go = t.path().join("helm-demo-0.1.0.tgz").display().to_string();
+    for chart in [fixture("helm-demo"), go] {
+        let o = run(&["template", &chart]);
+        assert_eq!(o.status.code(), Some(1));
+        let err = stderr(&o);
+        assert!(
+            err.contains("Go's template language") && err.contains("helm template"),
+            "{err}"
+        );
+    }
+}

@@ -197,7 +197,7 @@ fn helm(which: &str, home: &Path, args: &[&str]) -> std::process::Output {
 fn packaged(home: &Path) -> PathBuf {
     let out = tc(home, &["package", "-d", &home.display().to_string()]);
     assert!(out.status.success(), "{}", stderr(&out));
-    home.join("tracecat-0.3.45.tgz")
+    home.join("tracecat-0.3.45+minijinja.tgz")
 }
 
 #[test]
@@ -212,7 +212,7 @@ fn ours_to_helm_3_and_4() {
     );
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains(&format!(
-        "Pushed: 127.0.0.1:{}/charts/tracecat:0.3.45",
+        "Pushed: 127.0.0.1:{}/charts/tracecat:0.3.45_minijinja",
         reg.port
     )));
     let ours = std::fs::read(&tgz).unwrap();
@@ -226,7 +226,7 @@ fn ours_to_helm_3_and_4() {
                 "pull",
                 &format!("{remote}/tracecat"),
                 "--version",
-                "0.3.45",
+                "0.3.45+minijinja",
                 "--plain-http",
                 "-d",
                 &d.display().to_string(),
@@ -234,7 +234,7 @@ fn ours_to_helm_3_and_4() {
         );
         assert!(pull.status.success(), "{h}: {}", stderr(&pull));
         assert_eq!(
-            std::fs::read(d.join("tracecat-0.3.45.tgz")).unwrap(),
+            std::fs::read(d.join("tracecat-0.3.45+minijinja.tgz")).unwrap(),
             ours,
             "{h} pulled different bytes"
         );
@@ -244,12 +244,14 @@ fn ours_to_helm_3_and_4() {
             &[
                 "show",
                 "chart",
-                &d.join("tracecat-0.3.45.tgz").display().to_string(),
+                &d.join("tracecat-0.3.45+minijinja.tgz")
+                    .display()
+                    .to_string(),
             ],
         );
         let text = stdout(&show);
         assert!(
-            text.contains("name: tracecat") && text.contains("version: 0.3.45"),
+            text.contains("name: tracecat") && text.contains("version: 0.3.45+minijinja"),
             "{h}: {text}"
         );
     }
@@ -320,7 +322,7 @@ fn helm_to_ours_with_ranges_digests_cache_and_tampering() {
             "pull",
             &chart,
             "--version",
-            "0.3.45",
+            "0.3.45+minijinja",
             "--plain-http",
             "-d",
             &d.display().to_string(),
@@ -339,7 +341,7 @@ fn helm_to_ours_with_ranges_digests_cache_and_tampering() {
             "template",
             &chart,
             "--version",
-            "0.3.45",
+            "0.3.45+minijinja",
             "--plain-http",
             "-f",
             &q,
@@ -354,7 +356,7 @@ fn helm_to_ours_with_ranges_digests_cache_and_tampering() {
             "template",
             &chart,
             "--version",
-            "0.3.45",
+            "0.3.45+minijinja",
             "--plain-http",
             "-f",
             &q,
@@ -392,7 +394,7 @@ fn helm_to_ours_with_ranges_digests_cache_and_tampering() {
             "pull",
             &format!("{remote2}/tracecat"),
             "--version",
-            "0.3.45",
+            "0.3.45+minijinja",
             "--plain-http",
             "-d",
             &out_dir.display().to_string(),
@@ -477,7 +479,7 @@ fn auth_behind_tls_login_docker_config_and_credential_helper() {
             "pull",
             &format!("{remote}/tracecat"),
             "--version",
-            "0.3.45",
+            "0.3.45+minijinja",
             "--ca-file",
             &ca,
             "--registry-config",
@@ -506,7 +508,7 @@ fn auth_behind_tls_login_docker_config_and_credential_helper() {
             "pull",
             &format!("{remote}/tracecat"),
             "--version",
-            "0.3.45",
+            "0.3.45+minijinja",
             "--ca-file",
             &ca,
             "-d",
@@ -549,7 +551,7 @@ fn auth_behind_tls_login_docker_config_and_credential_helper() {
         )),
     );
     assert!(out.status.success(), "credential helper: {}", stderr(&out));
-    assert!(d.join("tracecat-0.3.45.tgz").exists());
+    assert!(d.join("tracecat-0.3.45+minijinja.tgz").exists());
     // Logout removes the entry.
     let out = tc(
         home.path(),
@@ -788,7 +790,7 @@ fn faults_leave_nothing_partial() {
             "pull",
             &format!("oci://127.0.0.1:{dead}/f/tracecat"),
             "--version",
-            "0.3.45",
+            "0.3.45+minijinja",
             "--plain-http",
             "-d",
             &o,
@@ -809,7 +811,7 @@ fn faults_leave_nothing_partial() {
             "pull",
             &format!("oci://127.0.0.1:{}/f/tracecat", proxy.port),
             "--version",
-            "0.3.45",
+            "0.3.45+minijinja",
             "--plain-http",
             "-d",
             &o,
@@ -817,8 +819,8 @@ fn faults_leave_nothing_partial() {
     );
     assert!(r.status.success(), "{}", stderr(&r));
     assert!(proxy.served.load(Ordering::SeqCst) > 2);
-    assert!(out.join("tracecat-0.3.45.tgz").exists());
-    std::fs::remove_file(out.join("tracecat-0.3.45.tgz")).unwrap();
+    assert!(out.join("tracecat-0.3.45+minijinja.tgz").exists());
+    std::fs::remove_file(out.join("tracecat-0.3.45+minijinja.tgz")).unwrap();
     // Truncated blobs: refused, no file and no cache entry.
     let proxy = start_proxy(reg.port, Fault::TruncateBlobs);
     let fresh = TempDir::new("trunc");
@@ -828,7 +830,7 @@ fn faults_leave_nothing_partial() {
             "pull",
             &format!("oci://127.0.0.1:{}/f/tracecat", proxy.port),
             "--version",
-            "0.3.45",
+            "0.3.45+minijinja",
             "--plain-http",
             "-d",
             &o,
@@ -924,7 +926,7 @@ fn pull_via(
         "pull",
         &format!("oci://127.0.0.1:{port}/f/tracecat"),
         "--version",
-        "0.3.45",
+        "0.3.45+minijinja",
         "--plain-http",
         "-d",
         &dest.display().to_string(),
@@ -966,9 +968,13 @@ fn transient_registry_faults_are_retried() {
             &[("TRACECAT_CHART_TIMEOUT_SECONDS", "1")],
         );
         assert!(r.status.success(), "{label}: {}", stderr(&r));
-        assert_eq!(listing(&dest), vec!["tracecat-0.3.45.tgz"], "{label}");
         assert_eq!(
-            package_digest(&dest.join("tracecat-0.3.45.tgz")),
+            listing(&dest),
+            vec!["tracecat-0.3.45+minijinja.tgz"],
+            "{label}"
+        );
+        assert_eq!(
+            package_digest(&dest.join("tracecat-0.3.45+minijinja.tgz")),
             digest,
             "{label}"
         );
@@ -1039,7 +1045,7 @@ fn killed_mid_pull_leaves_nothing_partial() {
             "pull",
             &format!("oci://127.0.0.1:{}/f/tracecat", proxy.port),
             "--version",
-            "0.3.45",
+            "0.3.45+minijinja",
             "--plain-http",
             "-d",
             &dest.display().to_string(),
@@ -1065,7 +1071,10 @@ fn killed_mid_pull_leaves_nothing_partial() {
     assert_cache_whole(&home.path().join("cache"));
     let r = pull_via(home.path(), reg.port, &dest, &[]);
     assert!(r.status.success(), "{}", stderr(&r));
-    assert_eq!(package_digest(&dest.join("tracecat-0.3.45.tgz")), digest);
+    assert_eq!(
+        package_digest(&dest.join("tracecat-0.3.45+minijinja.tgz")),
+        digest
+    );
 }
 
 /// Four pulls of the same chart into the same folder and cache at once:
@@ -1087,8 +1096,11 @@ fn concurrent_pulls_leave_one_valid_copy() {
         let r = h.join().unwrap();
         assert!(r.status.success(), "{}", stderr(&r));
     }
-    assert_eq!(listing(&dest), vec!["tracecat-0.3.45.tgz"]);
-    assert_eq!(package_digest(&dest.join("tracecat-0.3.45.tgz")), digest);
+    assert_eq!(listing(&dest), vec!["tracecat-0.3.45+minijinja.tgz"]);
+    assert_eq!(
+        package_digest(&dest.join("tracecat-0.3.45+minijinja.tgz")),
+        digest
+    );
     assert_cache_whole(&home.path().join("cache"));
     // And --untar into the same folder at once: one whole tree.
     let untar = home.path().join("untar");
@@ -1102,7 +1114,7 @@ fn concurrent_pulls_leave_one_valid_copy() {
                         "pull",
                         &format!("oci://127.0.0.1:{port}/f/tracecat"),
                         "--version",
-                        "0.3.45",
+                        "0.3.45+minijinja",
                         "--plain-http",
                         "--untar",
                         "-d",

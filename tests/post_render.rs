@@ -526,7 +526,10 @@ fn the_overlay_retargets_pinned_pods() {
     let rendered = run(&["template", "-f", &quickstart()]);
     assert!(rendered.status.success(), "{}", stderr(&rendered));
     let input = stdout(&rendered);
-    assert!(input.contains("kubernetes.io/arch: arm64"), "the chart pins arm64");
+    assert!(
+        input.contains("kubernetes.io/arch: arm64"),
+        "the chart pins arm64"
+    );
     for overlay in [
         "scheduling:\n  architecture: amd64\n",
         "scheduling:\n  architecture: arm64\n  nodeSelector: {kubernetes.io/arch: amd64}\n",
@@ -540,7 +543,11 @@ fn the_overlay_retargets_pinned_pods() {
             {
                 pods += 1;
                 let arch = at(spec, &["nodeSelector", "kubernetes.io/arch"]);
-                assert_eq!(arch, Some(&Value::String("amd64".into())), "{overlay}: {d:?}");
+                assert_eq!(
+                    arch,
+                    Some(&Value::String("amd64".into())),
+                    "{overlay}: {d:?}"
+                );
             }
         }
         assert!(pods >= 10, "{pods} pod templates");
@@ -553,10 +560,22 @@ fn the_overlay_retargets_pinned_pods() {
 fn the_overlay_is_checked() {
     for (overlay, says) in [
         ("postRendr: {}\n", "did you mean postRender?"),
-        ("scheduling:\n  architecure: amd64\n", "did you mean scheduling.architecture?"),
-        ("postRender:\n  commonLabel: {a: b}\n", "did you mean postRender.commonLabels?"),
-        ("scheduling:\n  nodeSelector: [a]\n", "scheduling.nodeSelector: expected a map"),
-        ("postRender:\n  defaultResources: yes please\n", "expected true or false"),
+        (
+            "scheduling:\n  architecure: amd64\n",
+            "did you mean scheduling.architecture?",
+        ),
+        (
+            "postRender:\n  commonLabel: {a: b}\n",
+            "did you mean postRender.commonLabels?",
+        ),
+        (
+            "scheduling:\n  nodeSelector: [a]\n",
+            "scheduling.nodeSelector: expected a map",
+        ),
+        (
+            "postRender:\n  defaultResources: yes please\n",
+            "expected true or false",
+        ),
     ] {
         let o = post_render(DEPLOY, overlay);
         assert_eq!(o.status.code(), Some(1), "{overlay}");
@@ -570,5 +589,9 @@ fn the_overlay_is_checked() {
         "tracecat: {}\nscheduling:\n  architecture: amd64\n  topologySpreadConstraints: []\n",
     );
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(stderr(&o).contains("scheduling.topologySpreadConstraints"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("scheduling.topologySpreadConstraints"),
+        "{}",
+        stderr(&o)
+    );
 }

@@ -16,7 +16,8 @@ pub struct PackageArgs {
 }
 
 pub fn package(a: PackageArgs) -> Result<i32> {
-    let chart = crate::chart::load(a.chart.as_deref())?;
+    let mut chart = crate::chart::load(a.chart.as_deref())?;
+    oci::package::mark_for_this_tool(&mut chart);
     let (name, bytes) = oci::package::archive(&chart)?;
     let path = Path::new(&a.destination).join(&name);
     if !Path::new(&a.destination).is_dir() {
@@ -56,7 +57,8 @@ fn mtime_secs(p: &Path) -> Option<u64> {
 pub fn push(a: PushArgs) -> Result<i32> {
     let p = Path::new(&a.chart);
     let (bytes, created) = if p.is_dir() {
-        let chart = crate::chart::load_dir(p)?;
+        let mut chart = crate::chart::load_dir(p)?;
+        oci::package::mark_for_this_tool(&mut chart);
         let (_, bytes) = oci::package::archive(&chart)?;
         let now = std::env::var("SOURCE_DATE_EPOCH")
             .ok()

@@ -76,6 +76,40 @@ fn entries<'a>(chart: &'a Chart, prefix: &str, out: &mut Vec<(String, Cow<'a, [u
     }
 }
 
+/// Annotation marking a packaged chart as written for this tool.
+pub const ENGINE_ANNOTATION: &str = "tracecat.com/template-engine";
+
+/// Marks a minijinja chart before it is packaged, so that the archive is
+/// never mistaken for the upstream chart of the same name: `+minijinja`
+/// build metadata in its version (a distinct registry tag, `_minijinja`),
+/// unless it has build metadata already, and an annotation saying which
+/// renderer it needs. A Go-template chart is packaged as it is.
+pub fn mark_for_this_tool(chart: &mut Chart) {
+    if crate::render::is_go_template_chart(chart) {
+        return;
+    }
+    let version = chart.version();
+    if !version.is_empty() && !version.contains('+') {
+        chart.metadata.insert(
+            "version".into(),
+            Value::String(format!("{version}+minijinja")),
+        );
+    }
+    let annotations = chart
+        .metadata
+        .entry("annotations".to_string())
+        .or_insert_with(|| Value::Map(Map::new()));
+    if !matches!(annotations, Value::Map(_)) {
+        *annotations = Value::Map(Map::new());
+    }
+    if let Value::Map(a) = annotations {
+        a.insert(
+            ENGINE_ANNOTATION.into(),
+            Value::String("minijinja; render with tracecat-chart, not helm".into()),
+        );
+    }
+}
+
 /// Builds `NAME-VERSION.tgz` bytes for a loaded chart.
 pub fn archive(chart: &Chart) -> Result<(String, Vec<u8>)> {
     let name = chart.name();

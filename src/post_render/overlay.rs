@@ -99,11 +99,18 @@ impl Kind {
 }
 
 fn unknown(path: &str, key: &str, known: &[&str]) -> String {
-    let full = if path.is_empty() { key.to_string() } else { format!("{path}.{key}") };
+    let full = if path.is_empty() {
+        key.to_string()
+    } else {
+        format!("{path}.{key}")
+    };
     match crate::values::schema::did_you_mean(key, known.iter().copied()) {
         Some(k) if path.is_empty() => format!("{full}: unknown overlay key (did you mean {k}?)"),
         Some(k) => format!("{full}: unknown overlay key (did you mean {path}.{k}?)"),
-        None => format!("{full}: unknown overlay key (post-render reads {})", known.join(", ")),
+        None => format!(
+            "{full}: unknown overlay key (post-render reads {})",
+            known.join(", ")
+        ),
     }
 }
 
@@ -119,7 +126,11 @@ pub fn check(v: &Map) -> Result<Vec<String>, String> {
     let mut warnings = Vec::new();
     for (k, val) in v {
         if !top.contains(&k.as_str()) {
-            return Err(unknown("", k, &["scheduling", "podAnnotations", "postRender"]));
+            return Err(unknown(
+                "",
+                k,
+                &["scheduling", "podAnnotations", "postRender"],
+            ));
         }
         let section: &[(&str, Kind)] = match k.as_str() {
             "scheduling" => &SCHEDULING,

@@ -287,6 +287,52 @@ pub fn render_parsed(chart: &Chart, values: &Map, opts: &RenderOptions) -> Resul
     Ok(RenderedParsed { files, notices })
 }
 
+/// Whether a chart whose templates do not parse is written in Go's
+/// template language (a Helm chart), by the constructs every such chart
+/// uses and minijinja has no use for: `{{ .Values`, `{{ include "`,
+/// `{{ define "`, `{{ template "`, `{{ $`.
+fn go_template_chart(chart: &Chart) -> Option<String> {
+    const MARKS: [&str; 6] = [
+        ".Values",
+        ".Release",
+        ".Chart",
+        "include \"",
+        "define \"",
+        "template \"",
+    ];
+    let go_action = |src: &str| {
+        src.match_indices("{{").any(|(i, _)| {
+            let rest = src[i + 2..].trim_start_matches('-').trim_start();
+            rest.starts_with('$') || MARKS.iter().any(|m| rest.starts_with(m))
+        })
+    };
+    if chart.templates.iter().any(|(_, src)| go_action(src)) {
+        return Some(chart.name());
+    }
+    chart.dependencies.iter().find_map(go_template_chart)
+}
+
+/// Whether `chart` (or a subchart) is written in Go's template language.
+pub fn is_go_template_chart(chart: &Chart) -> bool {
+    go_template_chart(chart).is_some()
+}
+
+/// A parse error in a Go-template chart says what the chart is.
+fn explain_go_chart(chart: &Chart, e: Error) -> Error {
+    if e.kind != Kind::Render || !e.message.starts_with("parse error") {
+        return e;
+    }
+    match go_template_chart(chart) {
+        Some(name) => Error::new(
+            Kind::Render,
+            format!("chart {name:?} is written in Go's template language (a Helm chart): tracecat-chart renders charts written in minijinja, like its embedded Tracecat chart"),
+        )
+        .with_file(e.file.clone().unwrap_or_default())
+        .with_hint("render it with `helm template`; for Tracecat, use the embedded chart (no CHART argument) or one packaged by `tracecat-chart package`"),
+        None => e,
+    }
+}
+
 /// The templates to render, each with its `.`, in Helm's execution order
 /// (deepest path first, then reverse name): it decides which of several
 /// `notice` or `fail` calls is reported first.
@@ -391,6 +437,15 @@ fn render_one(
 /// and returns the results sorted by path, with the notices in the order
 /// the templates made them.
 fn render_jobs<T>(
+    chart: &Chart,
+    values: &Map,
+    opts: &RenderOptions,
+    finish: impl Fn(&str, String) -> T,
+) -> Result<(Vec<T>, Vec<String>)> {
+    render_templates(chart, values, opts, finish).map_err(|e| explain_go_chart(chart, e))
+}
+
+fn render_templates<T>(
     chart: &Chart,
     values: &Map,
     opts: &RenderOptions,
