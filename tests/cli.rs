@@ -525,3 +525,41 @@ fn packages_are_marked_and_go_template_charts_named() {
         );
     }
 }
+
+/// The bash completion script completes a subcommand's flags and a nested
+/// subcommand in a real bash, through the function it registers.
+#[test]
+fn bash_completes_subcommand_flags() {
+    if std::process::Command::new("bash")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("SKIPPED: bash_completes_subcommand_flags: no bash on PATH");
+        return;
+    }
+    let t = TempDir::new("completion");
+    let o = run(&["completion", "bash"]);
+    assert!(o.status.success());
+    let script = t.path().join("c.bash");
+    std::fs::write(&script, &o.stdout).unwrap();
+    let complete = |words: &str, cword: usize| {
+        let prog = format!(
+            "source {}; f=$(complete -p tracecat-chart | sed 's/.*-F \\([^ ]*\\).*/\\1/'); \
+             COMP_WORDS=({words}); COMP_CWORD={cword}; \
+             $f tracecat-chart \"${{COMP_WORDS[$COMP_CWORD]}}\" \"${{COMP_WORDS[$COMP_CWORD-1]}}\"; \
+             echo \"${{COMPREPLY[*]}}\"",
+            script.display()
+        );
+        let out = std::process::Command::new("bash")
+            .arg("-c")
+            .arg(prog)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    assert_eq!(complete("tracecat-chart template --val", 2), "--values");
+    assert!(complete("tracecat-chart lint --", 2).contains("--strict"));
+    assert_eq!(complete("tracecat-chart secrets g", 2), "generate");
+    assert!(complete("tracecat-chart te", 1).contains("template"));
+}
