@@ -1138,3 +1138,42 @@ fn concurrent_pulls_leave_one_valid_copy() {
     let r = run(&["lint", &untar.join("tracecat").display().to_string()]);
     assert!(!stderr(&r).contains("panicked"));
 }
+
+/// Failures that waiting does not fix are reported at once, with the hint:
+/// a refused connection, a name that does not resolve, HTTPS to a registry
+/// that speaks plain HTTP.
+#[test]
+fn permanent_connection_failures_are_not_retried() {
+    let plain = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = plain.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for s in plain.incoming().flatten() {
+            let mut s = s;
+            let _ = std::io::Write::write_all(
+                &mut s,
+                b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n",
+            );
+        }
+    });
+    let refused = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead = refused.local_addr().unwrap().port();
+    drop(refused);
+    for (reference, says) in [
+        (format!("oci://127.0.0.1:{dead}/c/tracecat"), "reachable"),
+        (
+            "oci://no-such-registry.invalid/c/tracecat".to_string(),
+            "reachable",
+        ),
+        (format!("oci://127.0.0.1:{port}/c/tracecat"), "--plain-http"),
+    ] {
+        let start = std::time::Instant::now();
+        let o = run(&["pull", &reference, "--version", "1.0.0"]);
+        let took = start.elapsed();
+        assert_eq!(o.status.code(), Some(1), "{reference}");
+        assert!(stderr(&o).contains(says), "{reference}: {}", stderr(&o));
+        assert!(
+            took < std::time::Duration::from_secs(3),
+            "{reference}: {took:?}"
+        );
+    }
+}

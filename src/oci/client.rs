@@ -94,6 +94,33 @@ fn www_authenticate(v: &str) -> (String, HashMap<String, String>) {
     (scheme.to_lowercase(), params)
 }
 
+/// Whether a transport failure may pass on a retry: a reset or a cut
+/// connection, a timeout. A refused connection, a name that does not
+/// resolve and a failed TLS handshake do not change by waiting: they fail
+/// at once, with the hint.
+fn retriable(e: &ureq::Error) -> bool {
+    use std::io::ErrorKind as K;
+    match e {
+        ureq::Error::Timeout(t) => !matches!(t, ureq::Timeout::Resolve),
+        ureq::Error::Io(io) => {
+            let text = io.to_string();
+            let tls = text.contains("rustls") || text.contains("certificate");
+            !tls && matches!(
+                io.kind(),
+                K::ConnectionReset
+                    | K::ConnectionAborted
+                    | K::BrokenPipe
+                    | K::UnexpectedEof
+                    | K::TimedOut
+                    | K::Interrupted
+            )
+        }
+        // A malformed response mid-exchange (a cut stream): worth one more try.
+        ureq::Error::Protocol(_) => true,
+        _ => false,
+    }
+}
+
 /// A `Retry-After` value: delay seconds, or an HTTP date (RFC 9110 allows
 /// both; a date in the past means now). None when it is neither.
 fn retry_after(value: &str, now: std::time::SystemTime) -> Option<Duration> {
@@ -147,6 +174,7 @@ impl Client {
             .tls_config(tls.build())
             .timeout_connect(Some(response_timeout()))
             .timeout_recv_response(Some(response_timeout()))
+            .timeout_per_read(Some(response_timeout()))
             .timeout_global(Some(Duration::from_secs(300)))
             .max_redirects(5)
             .user_agent(concat!("tracecat-chart/", env!("CARGO_PKG_VERSION")))
@@ -354,10 +382,7 @@ impl Client {
                     Some(after.unwrap_or(delay).min(Duration::from_secs(30)))
                 }
                 Ok(_) => None,
-                Err(ureq::Error::Io(_))
-                | Err(ureq::Error::ConnectionFailed)
-                | Err(ureq::Error::Timeout(_))
-                | Err(ureq::Error::Protocol(_)) => Some(delay),
+                Err(e) if retriable(e) => Some(delay),
                 Err(_) => None,
             };
             match wait {
@@ -377,6 +402,29 @@ impl Client {
 
     fn transport_error(&self, url: &str, e: ureq::Error) -> Error {
         let host = &self.registry;
+        if let ureq::Error::Timeout(t) = &e {
+            let (what, hint) = match t {
+                ureq::Timeout::Global => (
+                    "did not finish within 300 s (the registry is sending too slowly)".to_string(),
+                    "check the network to the registry, or a proxy in between",
+                ),
+                ureq::Timeout::PerRead => (
+                    format!("sent nothing for {} s", response_timeout().as_secs()),
+                    "the registry stalled; raise TRACECAT_CHART_TIMEOUT_SECONDS if it is just slow",
+                ),
+                ureq::Timeout::Resolve => (
+                    "its name did not resolve in time".to_string(),
+                    "check the host name and DNS",
+                ),
+                _ => (
+                    format!("did not answer within {} s", response_timeout().as_secs()),
+                    "check that the registry is up; raise TRACECAT_CHART_TIMEOUT_SECONDS if it is just slow",
+                ),
+            };
+            let path = url.split_once(host.as_str()).map(|(_, p)| p).unwrap_or(url);
+            return Error::new(Kind::Registry, format!("{host}: request to {path} {what}"))
+                .with_hint(hint);
+        }
         if let ureq::Error::BodyExceedsLimit(limit) = e {
             let path = url.split_once(host.as_str()).map(|(_, p)| p).unwrap_or(url);
             return Error::new(
