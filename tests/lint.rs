@@ -177,4 +177,36 @@ fn sarif_validates_against_the_sarif_schema() {
     assert!(results
         .iter()
         .any(|r| r["ruleId"] == "nsjail-disabled" && r["level"] == "warning"));
+    github_accepts(&doc);
+    // The quickstart's findings (a values default, not set in the file)
+    // point at a file too.
+    let o = run(&["lint", "-f", &quickstart(), "-o", "sarif"]);
+    github_accepts(&serde_json::from_str(&stdout(&o)).unwrap());
+}
+
+/// GitHub code scanning's documented requirements beyond the schema: every
+/// result has a message and a physical location whose artifact URI is a
+/// relative path or an absolute file URI, and a region's startLine is 1 or
+/// more.
+fn github_accepts(doc: &serde_json::Value) {
+    let results = doc["runs"][0]["results"].as_array().unwrap();
+    assert!(!results.is_empty());
+    for r in results {
+        assert!(
+            r["message"]["text"].as_str().is_some_and(|t| !t.is_empty()),
+            "{r}"
+        );
+        let loc = &r["locations"][0]["physicalLocation"];
+        let uri = loc["artifactLocation"]["uri"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no physical location: {r}"));
+        assert!(
+            !uri.is_empty() && (!uri.starts_with('/') || uri.starts_with("file://")),
+            "{uri}"
+        );
+        assert!(!uri.contains(' '), "{uri}");
+        if let Some(l) = loc["region"]["startLine"].as_u64() {
+            assert!(l >= 1, "{r}");
+        }
+    }
 }

@@ -295,7 +295,6 @@ fn deployment_checks(vals: &Map, objects: &[&Manifest], out: &mut Vec<Finding>) 
 /// Runs every check. Errors in the tool itself (unreadable files) are
 /// returned as Err; problems with the deployment are findings.
 pub fn lint(req: &Request, opts: &Options) -> Result<Vec<Finding>> {
-    let mut out = Vec::new();
     if !(kube::MIN_MINOR..=kube::MAX_MINOR).contains(&opts.minor) {
         return Err(Error::usage(format!(
             "--kube-version 1.{} is outside the supported 1.{}-1.{}",
@@ -305,6 +304,49 @@ pub fn lint(req: &Request, opts: &Options) -> Result<Vec<Finding>> {
         )));
     }
     let loaded = release::load(req)?;
+    let origins = loaded.origins.clone();
+    let chart_values = match &req.chart {
+        Some(c) if !c.starts_with("oci://") && !c.ends_with(".tgz") => format!("{c}/values.yaml"),
+        _ => format!("{}/values.yaml", loaded.chart.name()),
+    };
+    let mut out = findings(req, opts, loaded)?;
+    let first_file = req.values.files.iter().find(|f| f.as_str() != "-");
+    for f in &mut out {
+        place(f, &origins, first_file.map(String::as_str), &chart_values);
+    }
+    Ok(out)
+}
+
+/// Gives a finding without a file the place to fix it (SARIF consumers such
+/// as GitHub code scanning need one): where the values file set its path or
+/// the nearest parent, else the first values file, else the chart's
+/// values.yaml.
+fn place(
+    f: &mut Finding,
+    origins: &crate::values::Origins,
+    first_file: Option<&str>,
+    chart_values: &str,
+) {
+    if f.file.is_some() {
+        return;
+    }
+    let mut path = f.location.as_str();
+    loop {
+        if let Some((file, line, _)) = origins.get(path) {
+            f.file = Some(file.clone());
+            f.line = Some(*line);
+            return;
+        }
+        match path.rfind(['.', '[']) {
+            Some(i) => path = &path[..i],
+            None => break,
+        }
+    }
+    f.file = Some(first_file.unwrap_or(chart_values).to_string());
+}
+
+fn findings(req: &Request, opts: &Options, loaded: release::Loaded) -> Result<Vec<Finding>> {
+    let mut out = Vec::new();
     for (_, v) in release::schema_violations(&loaded.chart, &loaded.values)? {
         let (file, line) = match loaded.origins.get(&v.path) {
             Some((f, l, _)) => (Some(f.clone()), Some(*l)),

@@ -62,6 +62,25 @@ pub fn json(findings: &[Finding]) -> String {
     )
 }
 
+/// A file as a SARIF artifact URI: relative paths stay relative (GitHub
+/// resolves them against the repository), absolute ones become file URIs;
+/// characters a URI cannot hold are percent-encoded.
+fn artifact_uri(path: &str) -> String {
+    let mut out = String::new();
+    if path.starts_with('/') {
+        out.push_str("file://");
+    }
+    for b in path.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'-' | b'.' | b'_' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
 pub fn sarif(findings: &[Finding]) -> String {
     let rules: Vec<serde_json::Value> = RULES
         .iter()
@@ -83,7 +102,7 @@ pub fn sarif(findings: &[Finding]) -> String {
                 "logicalLocations": [ { "fullyQualifiedName": f.location } ]
             });
             if let Some(file) = &f.file {
-                let mut phys = json!({ "artifactLocation": { "uri": file } });
+                let mut phys = json!({ "artifactLocation": { "uri": artifact_uri(file) } });
                 if let Some(l) = f.line {
                     phys["region"] = json!({ "startLine": l });
                 }
