@@ -155,7 +155,91 @@ pub fn name_rules(obj: &Value) -> Vec<(String, String)> {
         obj.path("metadata.annotations"),
         false,
     );
+    // The pod template of a workload or of a CronJob's Job.
+    let mut more = Vec::new();
+    for base in ["spec.template", "spec.jobTemplate.spec.template"] {
+        check_labels(
+            &format!("{base}.metadata.annotations"),
+            obj.path(&format!("{base}.metadata.annotations")),
+            false,
+        );
+        check_labels(
+            &format!("{base}.spec.nodeSelector"),
+            obj.path(&format!("{base}.spec.nodeSelector")),
+            true,
+        );
+        if let Some(Value::List(ts)) = obj.path(&format!("{base}.spec.tolerations")) {
+            for (i, t) in ts.iter().enumerate() {
+                toleration(&format!("{base}.spec.tolerations[{i}]"), t, &mut more);
+            }
+        }
+    }
+    if kind == "Ingress" {
+        ingress_hosts(obj, &mut more);
+    }
+    out.extend(more);
     out
+}
+
+/// A toleration's operator and effect, as the API server checks them.
+fn toleration(path: &str, t: &Value, out: &mut Vec<(String, String)>) {
+    let text = |k: &str| t.path(k).map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()));
+    let operator = text("operator").unwrap_or_default();
+    if !["", "Equal", "Exists"].contains(&operator.as_str()) {
+        out.push((
+            format!("{path}.operator"),
+            format!("unsupported value {operator:?}: supported values: \"Equal\", \"Exists\""),
+        ));
+    }
+    if operator == "Exists" && text("value").is_some_and(|v| !v.is_empty()) {
+        out.push((
+            format!("{path}.value"),
+            "must be empty when operator is Exists".into(),
+        ));
+    }
+    let effect = text("effect").unwrap_or_default();
+    if !["", "NoSchedule", "PreferNoSchedule", "NoExecute"].contains(&effect.as_str()) {
+        out.push((
+            format!("{path}.effect"),
+            format!("unsupported value {effect:?}: supported values: \"NoSchedule\", \"PreferNoSchedule\", \"NoExecute\""),
+        ));
+    }
+    if let Some(k) = text("key").filter(|k| !k.is_empty()) {
+        if !qualified_name(&k) {
+            out.push((format!("{path}.key"), format!("{k:?} is not a valid qualified name")));
+        }
+    }
+}
+
+/// Ingress hosts: DNS-1123 subdomains, optionally with a leading `*.`.
+fn ingress_hosts(obj: &Value, out: &mut Vec<(String, String)>) {
+    let ok = |h: &str| crate::names::dns1123_subdomain(h.strip_prefix("*.").unwrap_or(h));
+    if let Some(Value::List(rules)) = obj.path("spec.rules") {
+        for (i, r) in rules.iter().enumerate() {
+            if let Some(h) = r.path("host").and_then(Value::as_str) {
+                if !ok(h) {
+                    out.push((
+                        format!("spec.rules[{i}].host"),
+                        format!("{h:?} is not a lowercase DNS-1123 subdomain"),
+                    ));
+                }
+            }
+        }
+    }
+    if let Some(Value::List(tls)) = obj.path("spec.tls") {
+        for (i, t) in tls.iter().enumerate() {
+            if let Some(Value::List(hosts)) = t.path("hosts") {
+                for (j, h) in hosts.iter().enumerate() {
+                    if let Some(h) = h.as_str().filter(|h| !ok(h)) {
+                        out.push((
+                            format!("spec.tls[{i}].hosts[{j}]"),
+                            format!("{h:?} is not a lowercase DNS-1123 subdomain"),
+                        ));
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// Container resources must be valid quantities, and requests may not

@@ -1,0 +1,281 @@
+//! What we claim about Kubernetes, asked of a real API server
+//! (`../shared/kube`: kube-apiserver and etcd on loopback, with the real
+//! CRDs): every render is accepted by server-side dry-run, `lint` reports an
+//! error exactly when the server refuses, `diff`'s upgrade findings name the
+//! objects the server refuses to update, and `apply.sh` applies the phases.
+//!
+//! One server per run of this file, in its own data folder on free ports,
+//! stopped by its PIDs when the test ends, also when a part fails. Each part
+//! uses its own namespaces. Skipped, loudly, only where the binaries or
+//! ../shared/kube are absent; CI installs them.
+
+mod common;
+use common::*;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+struct Server {
+    data: TempDir,
+    kube: PathBuf,
+    kubeconfig: String,
+}
+
+impl Server {
+    /// Starts a server and installs the CRDs; None (with the reason) when
+    /// what it needs is not on this machine.
+    fn start() -> Result<Server, String> {
+        let kube = root().join("../shared/kube");
+        let peers = std::env::var("TRACECAT_PEERS")
+            .map(PathBuf::from)
+            .unwrap_or_else(|_| PathBuf::from(std::env::var("HOME").unwrap()).join(".local/peers"));
+        for need in [kube.join("start.sh"), peers.join("kube-apiserver"), peers.join("etcd"), peers.join("kubectl")] {
+            if !need.exists() {
+                return Err(format!("{} is missing (make peers installs it where ../shared/kube exists)", need.display()));
+            }
+        }
+        let data = TempDir::new("kube");
+        let out = Command::new("bash")
+            .arg(kube.join("start.sh"))
+            .arg(data.path())
+            .env("KUBE_BIN", &peers)
+            .env("KUBECTL", peers.join("kubectl"))
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        // The server is stopped by Drop from here on, even if it did not
+        // become ready.
+        let server = Server {
+            kubeconfig: data.path().join("kubeconfig").display().to_string(),
+            data,
+            kube,
+        };
+        assert!(
+            out.status.success(),
+            "start.sh failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let crds = server.kube.join("crds").display().to_string();
+        let o = server.kubectl(&["apply", "--server-side", "-f", &crds], None);
+        assert!(o.status.success(), "CRDs: {}", stderr(&o));
+        Ok(server)
+    }
+
+    fn kubectl(&self, args: &[&str], stdin: Option<&[u8]>) -> Output {
+        let mut c = Command::new(peer("kubectl"));
+        c.args(args)
+            .env("KUBECONFIG", &self.kubeconfig)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = c.spawn().unwrap();
+        if let Some(input) = stdin {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(input).unwrap();
+        }
+        drop(child.stdin.take());
+        child.wait_with_output().unwrap()
+    }
+
+    fn namespace(&self, name: &str) {
+        let o = self.kubectl(&["create", "namespace", name], None);
+        assert!(o.status.success(), "namespace {name}: {}", stderr(&o));
+    }
+
+    /// Server-side dry-run of a manifest file: None when accepted, else the
+    /// server's refusal.
+    fn dry_run(&self, ns: &str, file: &str) -> Option<String> {
+        let o = self.kubectl(
+            &["apply", "--server-side", "--dry-run=server", "-n", ns, "-f", file],
+            None,
+        );
+        (!o.status.success()).then(|| stderr(&o))
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = Command::new("bash")
+            .arg(self.kube.join("stop.sh"))
+            .arg(self.data.path())
+            .arg("--wipe")
+            .output();
+    }
+}
+
+/// Every values file the acceptance part renders: the examples and the
+/// golden cases (ours and the shared, held-back set), with their flags.
+fn values_files() -> Vec<(String, Vec<String>)> {
+    let mut out = Vec::new();
+    let mut examples: Vec<_> = std::fs::read_dir(root().join("values/examples"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .collect();
+    examples.sort();
+    for p in examples {
+        out.push((p.display().to_string(), Vec::new()));
+    }
+    for cases in [root().join("tests/goldens/cases"), root().join("../shared/reference/goldens/cases")] {
+        let Ok(rd) = std::fs::read_dir(&cases) else { continue };
+        let mut dirs: Vec<_> = rd.map(|e| e.unwrap().path()).collect();
+        dirs.sort();
+        for d in dirs {
+            let v = d.join("values.yaml");
+            // Cases Helm refuses have no expected render.
+            if !v.exists() || !d.join("expected.yaml").exists() {
+                continue;
+            }
+            let args = std::fs::read_to_string(d.join("args")).unwrap_or_default();
+            let words: Vec<String> = args
+                .lines()
+                .flat_map(|l| l.split('#').next().unwrap_or("").split_whitespace())
+                .map(str::to_string)
+                .collect();
+            // The namespace is the test's own.
+            let mut kept = Vec::new();
+            let mut it = words.into_iter();
+            while let Some(w) = it.next() {
+                if w == "--namespace" || w == "-n" {
+                    it.next();
+                } else if !w.starts_with("--namespace=") {
+                    kept.push(w);
+                }
+            }
+            out.push((v.display().to_string(), kept));
+        }
+    }
+    out
+}
+
+/// Renders `values` into apply phases and dry-runs each phase in order.
+fn accepted(s: &Server, ns: &str, values: &str, flags: &[String], dir: &Path) -> Result<usize, String> {
+    let phases = dir.display().to_string();
+    let mut args: Vec<&str> = vec!["template", "-n", ns, "-f", values, "--apply-phases", &phases];
+    args.extend(flags.iter().map(String::as_str));
+    let o = run(&args);
+    if !o.status.success() {
+        return Err(format!("render failed: {}", stderr(&o)));
+    }
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .collect();
+    files.sort();
+    for f in &files {
+        if let Some(refusal) = s.dry_run(ns, &f.display().to_string()) {
+            return Err(format!("{}: {refusal}", f.file_name().unwrap().to_string_lossy()));
+        }
+    }
+    Ok(files.len())
+}
+
+fn acceptance(s: &Server) {
+    let t = TempDir::new("acceptance");
+    let mut failures = Vec::new();
+    let all = values_files();
+    for (i, (values, flags)) in all.iter().enumerate() {
+        let ns = format!("accept-{i}");
+        s.namespace(&ns);
+        if let Err(e) = accepted(s, &ns, values, flags, &t.path().join(&ns)) {
+            failures.push(format!("{values}: {e}"));
+        }
+    }
+    eprintln!("acceptance: {} of {} renders accepted by the API server", all.len() - failures.len(), all.len());
+    assert!(all.len() >= 40, "only {} values files", all.len());
+    assert!(failures.is_empty(), "refused by the API server:\n{}", failures.join("\n"));
+}
+
+/// Invalid (and valid control) values: each is rendered past the schema
+/// check, then `lint` must report an error exactly when the server refuses.
+const LINT_CORPUS: &[(&str, &str)] = &[
+    ("quantity", "api:\n  resources:\n    requests:\n      cpu: abc\n"),
+    ("annotation-key", "podAnnotations:\n  \"bad key!\": x\n"),
+    ("annotation-key-prefix", "podAnnotations:\n  \"Bad_Prefix/key\": x\n"),
+    ("nodeselector-key", "scheduling:\n  nodeSelector:\n    \"bad key\": x\n"),
+    ("nodeselector-value", "scheduling:\n  nodeSelector:\n    pool: \"bad value!\"\n"),
+    ("replicas-negative", "api:\n  replicas: -1\n"),
+    ("ingress-host", "ingress:\n  host: Bad_Host.example.com\n"),
+    ("name-too-long", "fullnameOverride: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n"),
+    ("name-bad-chars", "fullnameOverride: Bad_Name\n"),
+    ("toleration-operator", "scheduling:\n  tolerations:\n    - key: a\n      operator: Bogus\n"),
+    ("toleration-effect", "scheduling:\n  tolerations:\n    - key: a\n      operator: Exists\n      effect: Sometimes\n"),
+    ("requests-over-limits", "api:\n  resources:\n    requests:\n      memory: 2Gi\n    limits:\n      memory: 1Gi\n"),
+    ("memory-quantity", "ui:\n  resources:\n    limits:\n      memory: 1 GB\n"),
+    ("pull-policy", "image:\n  pullPolicy: Sometimes\n"),
+    ("ingress-tls-host", "ingress:\n  tls:\n    - hosts: [\"UPPER.example.com\"]\n      secretName: t\n"),
+    ("ok-ingress-host", "ingress:\n  host: tracecat.internal.example.com\n"),
+    ("ok-annotation", "podAnnotations:\n  example.com/ok: \"v\"\n"),
+    ("ok-replicas", "api:\n  replicas: 3\n"),
+    ("ok-nodeselector", "scheduling:\n  nodeSelector:\n    pool: tracecat\n"),
+    ("ok-toleration", "scheduling:\n  tolerations:\n    - key: a\n      operator: Exists\n      effect: NoSchedule\n"),
+];
+
+fn lint_agreement(s: &Server) {
+    let t = TempDir::new("lint-agreement");
+    let q = quickstart();
+    let (mut false_passes, mut false_alarms, mut cases) = (Vec::new(), Vec::new(), 0);
+    for (i, (name, body)) in LINT_CORPUS.iter().enumerate() {
+        let f = t.write(&format!("{name}.yaml"), body).display().to_string();
+        let ns = format!("lint-{i}");
+        s.namespace(&ns);
+        let out = t.path().join(format!("{name}.out"));
+        let o = run(&["template", "-n", &ns, "-f", &q, "-f", &f, "--skip-schema-validation"]);
+        if !o.status.success() {
+            // Refused before the server could see it: lint must refuse too.
+            let l = run(&["lint", "-n", &ns, "-f", &q, "-f", &f]);
+            assert_eq!(l.status.code(), Some(1), "{name}: lint passes what the render refuses");
+            cases += 1;
+            continue;
+        }
+        std::fs::write(&out, &o.stdout).unwrap();
+        let refused = s.dry_run(&ns, &out.display().to_string());
+        let l = run(&["lint", "-n", &ns, "-f", &q, "-f", &f, "-o", "json"]);
+        let report: serde_json::Value = serde_json::from_str(&stdout(&l)).unwrap();
+        let errors: Vec<String> = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|x| x["severity"] == "error")
+            .map(|x| format!("{}: {}", x["location"], x["message"]))
+            .collect();
+        cases += 1;
+        match (&refused, errors.is_empty()) {
+            (Some(why), true) => false_passes.push(format!("{name}: the server refuses ({}) and lint passes", why.lines().next().unwrap_or(""))),
+            (None, false) => false_alarms.push(format!("{name}: lint reports {errors:?}, the server accepts")),
+            _ => {}
+        }
+    }
+    eprintln!(
+        "lint agreement: {cases} cases, {} false passes, {} false alarms",
+        false_passes.len(),
+        false_alarms.len()
+    );
+    let all: Vec<String> = false_passes.into_iter().chain(false_alarms).collect();
+    assert!(all.is_empty(), "lint and the API server disagree:\n{}", all.join("\n"));
+}
+
+#[test]
+fn against_a_real_api_server() {
+    let s = match Server::start() {
+        Ok(s) => s,
+        Err(why) => {
+            eprintln!("SKIPPED: the API-server tests ({why})");
+            return;
+        }
+    };
+    let parts: [(&str, fn(&Server)); 2] = [("acceptance", acceptance), ("lint agreement", lint_agreement)];
+    let mut failed = Vec::new();
+    for (name, part) in parts {
+        if let Err(p) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| part(&s))) {
+            let msg = p
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            failed.push(format!("{name}: {msg}"));
+        }
+    }
+    drop(s);
+    assert!(failed.is_empty(), "{}", failed.join("\n\n"));
+}
