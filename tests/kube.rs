@@ -255,6 +255,94 @@ fn lint_agreement(s: &Server) {
     assert!(all.is_empty(), "lint and the API server disagree:\n{}", all.join("\n"));
 }
 
+/// Pairs of renders (name, first values, second values, second release
+/// name, second in another namespace): the first is applied for real, the
+/// second dry-run over it.
+const UPGRADES: &[(&str, &str, &str, &str, bool)] = &[
+    ("image-tag", "{}\n", "image:\n  tag: 1.0.0-beta.40\n", "tracecat", false),
+    ("selector-labels", "fullnameOverride: tc\n", "fullnameOverride: tc\nnameOverride: other\n", "tracecat", false),
+    ("cluster-ip", "temporal:\n  web:\n    service:\n      clusterIP: 10.96.0.50\n", "temporal:\n  web:\n    service:\n      clusterIP: 10.96.0.51\n", "tracecat", false),
+    ("service-type", "{}\n", "temporal:\n  web:\n    service:\n      type: NodePort\n", "tracecat", false),
+    ("unchanged", "{}\n", "{}\n", "tracecat", false),
+    ("release-name", "{}\n", "{}\n", "other", false),
+    ("namespace", "{}\n", "{}\n", "tracecat", true),
+];
+
+/// `Kind/name` of each object the server refused, from kubectl's errors.
+fn refused_objects(stderr: &str) -> std::collections::BTreeSet<String> {
+    let re = regex::Regex::new(r#"(?:The |Error from server \(Invalid\): )([A-Za-z]+)(?:\.[a-z.]+)? "([^"]+)" is invalid"#).unwrap();
+    re.captures_iter(stderr).map(|c| format!("{}/{}", &c[1], &c[2])).collect()
+}
+
+fn diff_agreement(s: &Server) {
+    let t = TempDir::new("diff-agreement");
+    let q = quickstart();
+    let mut disagreements = Vec::new();
+    let mut refusals = 0;
+    for (i, (name, from, to, release, moved)) in UPGRADES.iter().enumerate() {
+        let (ns1, ns2) = (format!("upgrade-{i}"), format!("upgrade-{i}-moved"));
+        s.namespace(&ns1);
+        let ns2 = if *moved {
+            s.namespace(&ns2);
+            ns2
+        } else {
+            ns1.clone()
+        };
+        let fa = t.write(&format!("{name}-a.yaml"), from).display().to_string();
+        let fb = t.write(&format!("{name}-b.yaml"), to).display().to_string();
+        let a = run(&["template", "tracecat", "-n", &ns1, "-f", &q, "-f", &fa]);
+        let b = run(&["template", release, "-n", &ns2, "-f", &q, "-f", &fb]);
+        assert!(a.status.success() && b.status.success(), "{name}: {}{}", stderr(&a), stderr(&b));
+        let (pa, pb) = (t.path().join(format!("{name}-a.out")), t.path().join(format!("{name}-b.out")));
+        std::fs::write(&pa, &a.stdout).unwrap();
+        std::fs::write(&pb, &b.stdout).unwrap();
+        let (pa, pb) = (pa.display().to_string(), pb.display().to_string());
+        let applied = s.kubectl(&["apply", "--server-side", "-n", &ns1, "-f", &pa], None);
+        assert!(applied.status.success(), "{name}: first apply: {}", stderr(&applied));
+        let second = s.kubectl(&["apply", "--server-side", "--dry-run=server", "-n", &ns2, "-f", &pb], None);
+        let server = refused_objects(&stderr(&second));
+        assert!(
+            second.status.success() || !server.is_empty(),
+            "{name}: refused for another reason: {}",
+            stderr(&second)
+        );
+        refusals += server.len();
+        // diff takes both sides as one release: objects without a
+        // namespace are in the same one. Each side gets its namespace
+        // written in, as a dump of the cluster has it.
+        let with_ns = |file: &str, ns: &str, out: &str| {
+            let text = std::fs::read_to_string(file).unwrap();
+            let p = t.path().join(out);
+            std::fs::write(&p, text.replace("\nmetadata:\n", &format!("\nmetadata:\n  namespace: {ns}\n"))).unwrap();
+            p.display().to_string()
+        };
+        let (da, db) = (
+            with_ns(&pa, &ns1, &format!("{name}-a.ns.yaml")),
+            with_ns(&pb, &ns2, &format!("{name}-b.ns.yaml")),
+        );
+        let d = run(&["diff", &da, &db, "-o", "json"]);
+        assert!(d.status.success(), "{name}: {}", stderr(&d));
+        let report: serde_json::Value = serde_json::from_str(&stdout(&d)).unwrap();
+        let flagged: std::collections::BTreeSet<String> = report["upgradeFindings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["message"].as_str().is_some_and(|m| m.contains("immutable")))
+            .filter_map(|f| f["object"].as_str().map(str::to_string))
+            .collect();
+        if flagged != server {
+            disagreements.push(format!("{name}: diff flags {flagged:?}, the server refuses {server:?}"));
+        }
+    }
+    eprintln!(
+        "diff agreement: {} upgrades, {refusals} objects refused by the server, {} disagreements",
+        UPGRADES.len(),
+        disagreements.len()
+    );
+    assert!(refusals >= 3, "the corpus should make the server refuse something");
+    assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
+}
+
 #[test]
 fn against_a_real_api_server() {
     let s = match Server::start() {
@@ -264,7 +352,11 @@ fn against_a_real_api_server() {
             return;
         }
     };
-    let parts: [(&str, fn(&Server)); 2] = [("acceptance", acceptance), ("lint agreement", lint_agreement)];
+    let parts: [(&str, fn(&Server)); 3] = [
+        ("acceptance", acceptance),
+        ("lint agreement", lint_agreement),
+        ("diff agreement", diff_agreement),
+    ];
     let mut failed = Vec::new();
     for (name, part) in parts {
         if let Err(p) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| part(&s))) {
