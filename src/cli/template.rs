@@ -50,7 +50,7 @@ pub struct TemplateArgs {
     /// main resources) and an apply.sh to DIR.
     #[arg(long = "apply-phases", value_name = "DIR")]
     pub apply_phases: Option<String>,
-    /// `hash`: suffix hook Job names with a content hash, so an upgrade
+    /// `hash`: suffix Job names (hooks and plain Jobs) with a content hash, so an upgrade
     /// creates a new Job instead of patching an immutable one.
     #[arg(long = "job-name-suffix", value_enum)]
     pub job_name_suffix: Option<JobNameSuffix>,
@@ -130,7 +130,10 @@ pub fn run(a: TemplateArgs, _debug: bool) -> Result<i32> {
     }
     let hash_names = a.job_name_suffix == Some(JobNameSuffix::Hash);
     if hash_names || a.job_ttl.is_some() {
+        // Plain Jobs too: their template is as immutable as a hook's, and
+        // nothing recreates them.
         crate::render::phases::adjust_jobs(&mut rel.hooks, hash_names, a.job_ttl);
+        crate::render::phases::adjust_jobs(&mut rel.manifests, hash_names, a.job_ttl);
     }
     if let Some(dir) = &a.apply_phases {
         let ps = crate::render::phases::phases(&rel.manifests, &rel.hooks, req.render.is_upgrade);

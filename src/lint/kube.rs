@@ -183,7 +183,13 @@ pub fn name_rules(obj: &Value) -> Vec<(String, String)> {
 
 /// A toleration's operator and effect, as the API server checks them.
 fn toleration(path: &str, t: &Value, out: &mut Vec<(String, String)>) {
-    let text = |k: &str| t.path(k).map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()));
+    let text = |k: &str| {
+        t.path(k).map(|v| {
+            v.as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| v.to_string())
+        })
+    };
     let operator = text("operator").unwrap_or_default();
     if !["", "Equal", "Exists"].contains(&operator.as_str()) {
         out.push((
@@ -206,7 +212,10 @@ fn toleration(path: &str, t: &Value, out: &mut Vec<(String, String)>) {
     }
     if let Some(k) = text("key").filter(|k| !k.is_empty()) {
         if !qualified_name(&k) {
-            out.push((format!("{path}.key"), format!("{k:?} is not a valid qualified name")));
+            out.push((
+                format!("{path}.key"),
+                format!("{k:?} is not a valid qualified name"),
+            ));
         }
     }
 }
