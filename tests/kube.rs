@@ -659,6 +659,9 @@ fn apply_phases(s: &Server) {
     eprintln!("apply phases: install, hook upgrade, plain-Job refusal and hashed upgrade, failed hook: as expected");
 }
 
+/// One part of the test, run against the shared server.
+type Part = fn(&Server);
+
 #[test]
 fn against_a_real_api_server() {
     let s = match Server::start() {
@@ -668,7 +671,7 @@ fn against_a_real_api_server() {
             return;
         }
     };
-    let parts: [(&str, fn(&Server)); 4] = [
+    let parts: [(&str, Part); 4] = [
         ("acceptance", acceptance),
         ("lint agreement", lint_agreement),
         ("diff agreement", diff_agreement),
