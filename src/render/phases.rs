@@ -206,7 +206,8 @@ mod tests {
         );
         let script = apply_script(&ps, "ns");
         assert!(script.find("02-pre-install").unwrap() < script.find("03-main").unwrap());
-        assert!(script.contains("--for=condition=complete --timeout=\"$TIMEOUT\" job/'migrate'"));
+        assert!(script.contains("\nwait_job 'migrate'\n"));
+        assert!(script.find("wait_job 'migrate'").unwrap() < script.find("03-main").unwrap());
         assert!(script.contains("delete job 'migrate'"));
     }
 
