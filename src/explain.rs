@@ -8,6 +8,20 @@ use crate::values::{schema, yamlout, Value};
 use std::collections::HashMap;
 
 /// Comments written directly above each key of values.yaml, by dotted path.
+const POST_RENDER: &str = "KEY:         postRender
+TYPE:        object
+DESCRIPTION: the overlay `tracecat-chart post-render` applies to a rendered stream (it
+             is not a chart value: `template` ignores it). Also read by post-render:
+             scheduling.architecture|nodeSelector|tolerations|affinity, podAnnotations.
+FIELDS:
+  commonLabels              <object>   labels added to metadata and pod templates
+  podAnnotations            <object>   annotations added to pod templates
+  imagePullSecrets          <array>    Secret names added to every pod
+  imageRegistryRewrite      <object>   registry prefix -> mirror prefix
+  defaultResources          <boolean>  give containers without resources their component's
+  patches                   <array>    kustomize-style patches, each with a target
+";
+
 pub fn comment_docs(values_text: &str) -> HashMap<String, String> {
     let mut docs = HashMap::new();
     let mut stack: Vec<(usize, String)> = Vec::new();
@@ -70,6 +84,10 @@ fn type_of(node: &serde_json::Value) -> String {
 
 /// The explanation of `key` (empty for the top level) as text.
 pub fn explain(chart: &Chart, key: &str) -> Result<String> {
+    // `postRender` is the post-renderer's overlay, not a chart value.
+    if key == "postRender" || key.starts_with("postRender.") {
+        return Ok(POST_RENDER.to_string());
+    }
     let schema_text = chart.schema.as_deref().ok_or_else(|| {
         Error::new(
             Kind::Other,
@@ -170,7 +188,19 @@ pub fn explain(chart: &Chart, key: &str) -> Result<String> {
                 .or_else(|| docs.get(&full).cloned());
             let mut line = format!("  {k:width$}  <{}>", type_of(child));
             if let Some(d) = desc {
-                let short: String = d.chars().take(90).collect();
+                // The first line, cut at a word with an ellipsis: the full
+                // text is `explain` of the child.
+                let first = d.lines().next().unwrap_or("");
+                let short = if first.chars().count() > 90 || d.lines().nth(1).is_some() {
+                    let cut: String = first.chars().take(88).collect();
+                    let cut = cut
+                        .rsplit_once(' ')
+                        .map_or(cut.as_str(), |(a, _)| a)
+                        .to_string();
+                    format!("{cut}...")
+                } else {
+                    first.to_string()
+                };
                 line.push_str(&format!("  {short}"));
             }
             out.push_str(line.trim_end());
@@ -207,5 +237,11 @@ mod tests {
         assert!(t.contains("FIELDS:") && t.contains("architecture"));
         let e = explain(&chart, "tracecat.auht").unwrap_err();
         assert_eq!(e.hint.as_deref(), Some("did you mean tracecat.auth?"));
+        // Keys of the subchart and of the post-render overlay are explained too.
+        assert!(explain(&chart, "temporal.server")
+            .unwrap()
+            .contains("FIELDS:"));
+        let t = explain(&chart, "postRender").unwrap();
+        assert!(t.contains("post-render") && t.contains("imageRegistryRewrite"));
     }
 }

@@ -563,3 +563,33 @@ fn bash_completes_subcommand_flags() {
     assert_eq!(complete("tracecat-chart secrets g", 2), "generate");
     assert!(complete("tracecat-chart te", 1).contains("template"));
 }
+
+/// A --set-file that cannot be read is reported as -f reports a file (exit
+/// 1, the path and why), not as a malformed flag.
+#[test]
+fn unreadable_set_file_is_a_file_error() {
+    let t = TempDir::new("set-file-unreadable");
+    let dir = t.path().display().to_string();
+    let missing = t.path().join("missing").display().to_string();
+    for target in [dir, missing] {
+        let o = run(&["template", "--set-file", &format!("api.replicas={target}")]);
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        let err = stderr(&o);
+        assert!(err.contains(&target) && !err.contains("commas"), "{err}");
+    }
+}
+
+/// A chart version Helm refuses is refused here too.
+#[test]
+fn an_invalid_chart_version_is_refused() {
+    let t = TempDir::new("bad-version");
+    t.write("Chart.yaml", "apiVersion: v2\nname: c\nversion: 0.1.0-\n");
+    t.write("templates/cm.yaml", "kind: ConfigMap\n");
+    let o = run(&["template", &t.path().display().to_string()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("chart.metadata.version \"0.1.0-\" is invalid"),
+        "{}",
+        stderr(&o)
+    );
+}

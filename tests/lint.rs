@@ -210,3 +210,24 @@ fn github_accepts(doc: &serde_json::Value) {
         }
     }
 }
+
+/// Tracecat's deployment checks apply to the Tracecat chart only.
+#[test]
+fn other_charts_get_no_tracecat_rules() {
+    let o = run(&["lint", &fixture("demo"), "-o", "json"]);
+    let report: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let rules: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["rule"].as_str())
+        .collect();
+    for tracecat_only in [
+        "core-secrets",
+        "temporal-undersized",
+        "nsjail-disabled",
+        "basic-auth-production",
+    ] {
+        assert!(!rules.contains(&tracecat_only), "{rules:?}");
+    }
+}

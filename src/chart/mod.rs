@@ -175,6 +175,17 @@ impl Chart {
                 ));
             }
         }
+        let version = meta_str(&metadata, "version");
+        if !matches!(metadata.get("version"), Some(Value::Float(_)))
+            && crate::version::Version::parse(&version).is_none()
+        {
+            return Err(Error::new(
+                Kind::Parse,
+                format!("{origin}/Chart.yaml: validation: chart.metadata.version {version:?} is invalid"),
+            )
+            .with_file(format!("{origin}/Chart.yaml"))
+            .with_hint("give a SemVer 2 version, e.g. version: 0.1.0"));
+        }
         if let Some(Value::Float(_)) = metadata.get("version") {
             return Err(Error::new(
                 Kind::Parse,

@@ -191,9 +191,6 @@ impl ValuesFlags {
 /// How to reach an OCI registry (Helm's flag names).
 #[derive(Args, Debug, Clone, Default)]
 pub struct RegistryFlags {
-    /// Chart version or semver range (oci:// charts).
-    #[arg(long = "version")]
-    pub version: Option<String>,
     /// Use plain HTTP instead of HTTPS.
     #[arg(long = "plain-http")]
     pub plain_http: bool,

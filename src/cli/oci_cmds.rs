@@ -96,11 +96,14 @@ pub struct PullArgs {
     pub untardir: String,
     #[command(flatten)]
     pub registry: RegistryFlags,
+    /// Chart version or semver range (oci:// charts).
+    #[arg(long = "version")]
+    pub version: Option<String>,
 }
 
 pub fn pull(a: PullArgs) -> Result<i32> {
     let opts = a.registry.options()?;
-    let pulled = oci::pull(&a.chart, a.registry.version.as_deref(), &opts)?;
+    let pulled = oci::pull(&a.chart, a.version.as_deref(), &opts)?;
     let dest = Path::new(&a.destination);
     if a.untar {
         let files = crate::chart::archive::read_tgz(&pulled.archive, &a.chart)?;
@@ -172,6 +175,7 @@ pub struct LoginArgs {
 
 #[derive(Args, Debug)]
 pub struct LogoutArgs {
+    /// HOST[:PORT] whose login to remove from Helm's registry config.
     pub host: String,
     /// Path to Helm's registry config.
     #[arg(long = "registry-config")]

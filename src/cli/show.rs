@@ -19,12 +19,15 @@ pub struct ShowArgs {
     pub chart: Option<String>,
     #[command(flatten)]
     pub registry: super::RegistryFlags,
+    /// Chart version or semver range (oci:// charts).
+    #[arg(long = "version")]
+    pub version: Option<String>,
 }
 
 pub fn run(a: ShowArgs) -> Result<i32> {
     let (chart, pull_report) = crate::chart::load_any(
         a.chart.as_deref(),
-        a.registry.version.as_deref(),
+        a.version.as_deref(),
         &a.registry.options()?,
     )?;
     for line in pull_report {

@@ -9,9 +9,9 @@ use std::path::Path;
 
 #[derive(Args, Debug)]
 pub struct TemplateArgs {
-    /// [NAME] [CHART]: release name (default "tracecat") and chart folder or
-    /// .tgz (default: the embedded Tracecat chart). A single argument that is
-    /// a path is taken as the chart.
+    /// [NAME] [CHART]: release name (default "tracecat") and chart: a folder,
+    /// a .tgz or oci://HOST/PATH/NAME (default: the embedded Tracecat chart).
+    /// A single argument that is a path or a reference is taken as the chart.
     #[arg(value_name = "ARGS")]
     pub args: Vec<String>,
     /// Release name, as Helm's --name-template; the positional arguments are
@@ -24,6 +24,9 @@ pub struct TemplateArgs {
     pub release: ReleaseFlags,
     #[command(flatten)]
     pub registry: super::RegistryFlags,
+    /// Chart version or semver range (oci:// charts).
+    #[arg(long = "version")]
+    pub version: Option<String>,
     /// Only print documents from these template paths (repeatable; globs, e.g. templates/*.yaml).
     #[arg(short = 's', long = "show-only", value_name = "PATH")]
     pub show_only: Vec<String>,
@@ -121,7 +124,7 @@ pub fn run(a: TemplateArgs, _debug: bool) -> Result<i32> {
         skip_schema_validation: a.release.skip_schema_validation,
         strict: a.strict,
         expand_env: a.expand_env,
-        version: a.registry.version.clone(),
+        version: a.version.clone(),
         registry: a.registry.options()?,
     };
     let mut rel = release::template(&req)?;

@@ -26,6 +26,9 @@ pub struct ValuesArgs {
     pub release: ReleaseFlags,
     #[command(flatten)]
     pub registry: super::RegistryFlags,
+    /// Chart version or semver range (oci:// charts).
+    #[arg(long = "version")]
+    pub version: Option<String>,
     /// Output format.
     #[arg(short = 'o', long = "output", value_enum, default_value_t)]
     pub output: Format,
@@ -39,7 +42,7 @@ pub fn run(a: ValuesArgs) -> Result<i32> {
         skip_schema_validation: a.release.skip_schema_validation,
         strict: false,
         expand_env: false,
-        version: a.registry.version.clone(),
+        version: a.version.clone(),
         registry: a.registry.options()?,
     };
     let loaded = load(&req)?;

@@ -370,6 +370,9 @@ fn findings(req: &Request, opts: &Options, loaded: release::Loaded) -> Result<Ve
     }
     // Values are kept for the deployment checks should the render fail.
     let vals = loaded.values.clone();
+    // The deployment checks are about the Tracecat chart's values; another
+    // chart gets the schema, Kubernetes and name checks only.
+    let tracecat = loaded.chart.name() == "tracecat";
     let mut render_req = req.clone();
     render_req.skip_schema_validation = true;
     let rel = match release::render_loaded(&render_req, loaded) {
@@ -386,7 +389,9 @@ fn findings(req: &Request, opts: &Options, loaded: release::Loaded) -> Result<Ve
                     e.message.clone(),
                 )
             });
-            deployment_checks(&vals, &[], &mut out);
+            if tracecat {
+                deployment_checks(&vals, &[], &mut out);
+            }
             out.sort_by_key(|f| std::cmp::Reverse(f.severity));
             return Ok(out);
         }
@@ -421,7 +426,9 @@ fn findings(req: &Request, opts: &Options, loaded: release::Loaded) -> Result<Ve
         errors_at(m, "k8s-schema", kube::resource_rules(m.doc()), &mut out);
         errors_at(m, "k8s-names", kube::name_rules(m.doc()), &mut out);
     }
-    deployment_checks(&rel.values, &objects, &mut out);
+    if tracecat {
+        deployment_checks(&rel.values, &objects, &mut out);
+    }
     out.sort_by_key(|f| std::cmp::Reverse(f.severity));
     Ok(out)
 }

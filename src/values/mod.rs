@@ -190,15 +190,26 @@ fn user_values_inner(src: &Sources, origins: &mut Origins) -> Result<Map> {
         set::parse_set_string(s, &mut base).map_err(|e| set_err("--set-string", s, e))?;
     }
     for s in &src.set_file {
+        // A file that cannot be read is reported as -f reports one, not as a
+        // malformed flag.
+        let mut unreadable = None;
         let mut reader = |p: &str| -> std::result::Result<Value, String> {
             // A file's content is never quoted back (it may be a key or
             // /proc/self/environ): it is masked like a secret.
             read_source(p)
                 .inspect(|text| crate::secrets::redact::remember(text))
                 .map(Value::String)
-                .map_err(|e| e.message.clone())
+                .map_err(|e| {
+                    let m = e.message.clone();
+                    unreadable = Some(e);
+                    m
+                })
         };
-        set::parse_set_file(s, &mut base, &mut reader).map_err(|e| set_err("--set-file", s, e))?;
+        let parsed = set::parse_set_file(s, &mut base, &mut reader);
+        if let Some(e) = unreadable {
+            return Err(e);
+        }
+        parsed.map_err(|e| set_err("--set-file", s, e))?;
     }
     for s in &src.set_literal {
         set::parse_set_literal(s, &mut base).map_err(|e| set_err("--set-literal", s, e))?;
