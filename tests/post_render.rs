@@ -400,6 +400,29 @@ fn helm4_post_renderer_plugin() {
             "registry.internal/ghcr/tracecathq/tracecat:1.0.0"
         ))
     );
+    // A failing overlay: Helm 4 shows only that the plugin failed; the
+    // message is in the plugin's log, readable by its owner only.
+    let bad = d.write("bad.yaml", "postRendr: {}\n").display().to_string();
+    let out = helm(&[
+        "template",
+        "demo",
+        &fixture("helm-demo"),
+        "--post-renderer",
+        "tracecat",
+        "--post-renderer-args",
+        "-f",
+        "--post-renderer-args",
+        &bad,
+    ]);
+    assert!(!out.status.success());
+    let log = d.path().join(".local/state/tracecat-chart/post-render.log");
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("did you mean postRender?"), "{text}");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&log).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
 }
 
 #[test]
