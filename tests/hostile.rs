@@ -115,6 +115,23 @@ fn hostile_values_files() {
         ),
         "alias bomb",
     );
+    // The bound counts what aliases add, before copying them: a bomb is
+    // refused within a few MiB; ordinary anchors pass.
+    let anchors = file(
+        d,
+        "anchors.yaml",
+        b"base: &b {x: 1, y: 2, z: 3}\na: *b\nb: *b\n",
+    );
+    let o = bounded(
+        &["values", "-f", &anchors],
+        &[("TRACECAT_CHART_MAX_YAML_NODES", "10")],
+    );
+    refused(&o, "alias bomb");
+    let o = bounded(
+        &["values", "-f", &anchors],
+        &[("TRACECAT_CHART_MAX_YAML_NODES", "14")],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
     // A file past the size bound, and a huge scalar within it.
     let big = vec![b'#'; 65 << 20];
     refused(

@@ -12,8 +12,9 @@ use yaml_rust2::parser::{Event, Parser, Tag};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
 /// Aliases may expand to at most this many nodes in one document ("billion
-/// laughs" protection). Raise with TRACECAT_CHART_MAX_YAML_NODES.
-const DEFAULT_MAX_NODES: usize = 2_000_000;
+/// laughs" protection: refused before the copies are made, so within a few
+/// MiB). Raise with TRACECAT_CHART_MAX_YAML_NODES.
+const DEFAULT_MAX_NODES: usize = 50_000;
 /// Maximum nesting of collections.
 pub const MAX_DEPTH: usize = 512;
 
@@ -100,6 +101,7 @@ impl<'a> Builder<'a> {
         })
     }
 
+    /// Counts nodes that aliases add.
     fn bump(&mut self, n: usize, mark: &Marker) -> Result<(), YamlError> {
         self.nodes += n;
         if self.nodes > self.max_nodes {
@@ -124,7 +126,6 @@ impl<'a> Builder<'a> {
         }
         match ev {
             Event::Scalar(text, style, anchor, tag) => {
-                self.bump(1, &mark)?;
                 let n = Node::Scalar {
                     text,
                     style,
@@ -136,16 +137,15 @@ impl<'a> Builder<'a> {
                 }
                 Ok(n)
             }
-            Event::Alias(id) => match self.anchors.get(&id) {
-                Some(n) => {
-                    let n = n.clone();
-                    self.bump(count_nodes(&n), &mark)?;
-                    Ok(n)
+            Event::Alias(id) => match self.anchors.get(&id).map(count_nodes) {
+                Some(count) => {
+                    // Counted before it is copied.
+                    self.bump(count, &mark)?;
+                    Ok(self.anchors[&id].clone())
                 }
                 None => Err(err_at(&mark, "unknown anchor referenced by alias")),
             },
             Event::SequenceStart(anchor, _tag) => {
-                self.bump(1, &mark)?;
                 let mut items = Vec::new();
                 loop {
                     let (ev, m) = self.next()?;
@@ -161,7 +161,6 @@ impl<'a> Builder<'a> {
                 Ok(n)
             }
             Event::MappingStart(anchor, _tag) => {
-                self.bump(1, &mark)?;
                 let mut pairs = Vec::new();
                 loop {
                     let (ev, m) = self.next()?;
