@@ -1,6 +1,6 @@
 //! `diff`: what an upgrade changes, object by object, with the findings that
-//! make an upgrade unsafe (immutable fields, lost core-secret references,
-//! removed hooks). Secret data is never shown, only which keys changed.
+//! make an upgrade fail or lose data (immutable fields, lost core-secret
+//! references, removed hooks). Secret data is never shown, only which keys changed.
 
 use crate::values::{yaml, yamlout, Map, Value};
 use std::borrow::Cow;
