@@ -1177,3 +1177,52 @@ fn permanent_connection_failures_are_not_retried() {
         );
     }
 }
+
+/// A registry that trickles its response is cut off once a window of the
+/// response timeout brings less than the minimum rate, with a message
+/// saying so, instead of holding the pull until the 300 s bound.
+#[test]
+fn a_trickling_registry_is_cut_off() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for s in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                use std::io::{Read, Write};
+                let mut s = s;
+                let mut buf = [0u8; 4096];
+                let _ = s.read(&mut buf);
+                let head = "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.oci.image.manifest.v1+json\r\nContent-Length: 100000\r\n\r\n";
+                if s.write_all(head.as_bytes()).is_err() {
+                    return;
+                }
+                for _ in 0..200 {
+                    std::thread::sleep(std::time::Duration::from_millis(300));
+                    if s.write_all(b" ").is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    let start = std::time::Instant::now();
+    let o = bin()
+        .args([
+            "pull",
+            &format!("oci://127.0.0.1:{port}/c/tracecat"),
+            "--version",
+            "1.0.0",
+            "--plain-http",
+        ])
+        .env("TRACECAT_CHART_TIMEOUT_SECONDS", "2")
+        .env("TRACECAT_CHART_RETRY_SECONDS", "1")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("too slow"), "{}", stderr(&o));
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(15),
+        "{:?}",
+        start.elapsed()
+    );
+}

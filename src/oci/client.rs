@@ -94,6 +94,53 @@ fn www_authenticate(v: &str) -> (String, HashMap<String, String>) {
     (scheme.to_lowercase(), params)
 }
 
+/// The slowest a response body may arrive, averaged over each window of
+/// the response timeout: a registry (or proxy) trickling bytes would
+/// otherwise hold a pull until the 300 s bound, as every read brings
+/// something and the per-read timeout never fires.
+const MIN_BYTES_PER_SECOND: u64 = 1024;
+
+struct Steady<R> {
+    inner: R,
+    window: Duration,
+    started: Instant,
+    bytes: u64,
+}
+
+impl<R> Steady<R> {
+    fn new(inner: R) -> Steady<R> {
+        Steady {
+            inner,
+            window: response_timeout(),
+            started: Instant::now(),
+            bytes: 0,
+        }
+    }
+}
+
+impl<R: std::io::Read> std::io::Read for Steady<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bytes += n as u64;
+        let elapsed = self.started.elapsed();
+        if n > 0 && elapsed >= self.window {
+            if self.bytes < MIN_BYTES_PER_SECOND * self.window.as_secs().max(1) {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    format!(
+                        "the registry sent {} bytes in {} s (below {MIN_BYTES_PER_SECOND} bytes a second): too slow",
+                        self.bytes,
+                        elapsed.as_secs()
+                    ),
+                ));
+            }
+            self.started = Instant::now();
+            self.bytes = 0;
+        }
+        Ok(n)
+    }
+}
+
 /// Whether a transport failure may pass on a retry: a reset or a cut
 /// connection, a timeout. A refused connection, a name that does not
 /// resolve and a failed TLS handshake do not change by waiting: they fail
@@ -263,7 +310,7 @@ impl Client {
             if declared.is_some_and(|n| n > limit) {
                 return Err(ureq::Error::BodyExceedsLimit(limit));
             }
-            let inner = resp.into_body().into_reader().take(limit + 1);
+            let inner = Steady::new(resp.into_body().into_reader().take(limit + 1));
             let mut reader = progress::Reader { inner, progress };
             reader.read_to_end(&mut body).map_err(ureq::Error::Io)?;
             if body.len() as u64 > limit {
