@@ -68,10 +68,29 @@ pub struct Loaded {
     pub origins: Origins,
 }
 
+/// Loads CHART as given on the command line: a directory, a `.tgz`, an
+/// `oci://` reference (pulled through the local cache), or nothing for the
+/// embedded chart. Also returns what a pull has to tell the user. (Pulling
+/// is the caller's business: the chart loader reads files only.)
+pub fn load_chart(
+    reference: Option<&str>,
+    version: Option<&str>,
+    registry: &crate::oci::client::Options,
+) -> Result<(Chart, Vec<String>)> {
+    match reference {
+        Some(r) if r.starts_with("oci://") => {
+            let pulled = crate::oci::pull(r, version, registry)?;
+            let files = chart::archive::read_tgz(&pulled.archive, r)?;
+            Ok((Chart::from_files(files, r)?, pulled.report()))
+        }
+        other => Ok((chart::load(other)?, Vec::new())),
+    }
+}
+
 /// The chart and its computed values for `req`, before any check.
 pub fn load(req: &Request) -> Result<Loaded> {
     let (mut chart, pull_report) =
-        chart::load_any(req.chart.as_deref(), req.version.as_deref(), &req.registry)?;
+        load_chart(req.chart.as_deref(), req.version.as_deref(), &req.registry)?;
     chart.check_dependencies()?;
     let mut origins = Origins::new();
     let user = values::user_values_with_origins(&req.values, &mut origins)?;

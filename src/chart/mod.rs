@@ -388,24 +388,6 @@ fn embedded_with() -> Result<Chart> {
     Ok(chart)
 }
 
-/// Loads CHART as given on the command line: a directory, a `.tgz`, an
-/// `oci://` reference (pulled through the local cache), or nothing for the
-/// embedded chart. Also returns what a pull has to tell the user.
-pub fn load_any(
-    reference: Option<&str>,
-    version: Option<&str>,
-    registry: &crate::oci::client::Options,
-) -> Result<(Chart, Vec<String>)> {
-    match reference {
-        Some(r) if r.starts_with("oci://") => {
-            let pulled = crate::oci::pull(r, version, registry)?;
-            let files = archive::read_tgz(&pulled.archive, r)?;
-            Ok((Chart::from_files(files, r)?, pulled.report()))
-        }
-        other => Ok((load(other)?, Vec::new())),
-    }
-}
-
 /// Loads CHART as given on the command line: a directory, a `.tgz`, or
 /// nothing for the embedded chart.
 pub fn load(reference: Option<&str>) -> Result<Chart> {

@@ -25,7 +25,7 @@ pub struct ShowArgs {
 }
 
 pub fn run(a: ShowArgs) -> Result<i32> {
-    let (chart, pull_report) = crate::chart::load_any(
+    let (chart, pull_report) = crate::release::load_chart(
         a.chart.as_deref(),
         a.version.as_deref(),
         &a.registry.options()?,
