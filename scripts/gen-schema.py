@@ -81,15 +81,17 @@ def open_node(v, path):
             return {"type": ["object", "array", "null"]} if path.endswith("imagePullSecrets") else {"type": ["object", "null"]}
         return {"type": ["object", "null"],
                 "properties": {k: open_node(x, f"{path}.{k}") for k, x in v.items()}}
+    # Leaves take null too: the subchart has no schema of its own, so Helm
+    # never refuses one (a user's null removes or blanks the setting).
     if isinstance(v, list):
-        return {"type": "array"}
+        return {"type": ["array", "null"]}
     if isinstance(v, bool):
-        return {"type": "boolean"}
+        return {"type": ["boolean", "null"]}
     if isinstance(v, (int, float)):
-        return {"type": ["number", "string"]}
+        return {"type": ["number", "string", "null"]}
     if v is None:
         return {}
-    return {"type": SCALAR}
+    return {"type": SCALAR + ["null"]}
 
 
 def deep_under(dst, src):

@@ -480,11 +480,27 @@ ports:
 {%- if ctx.Release.IsInstall and not ctx.Values.tracecat.auth.superadminEmail -%}
 {{ fail("tracecat.auth.superadminEmail is required on first install") }}
 {%- endif -%}
+{{- validate_infrastructure(ctx) -}}
+{%- endmacro -%}
+
+{#- The bundled Temporal's SQL stores, as the API and MCP Deployments check them. -#}
+{%- macro validate_infrastructure(ctx) -%}
 {%- if ctx.Values.temporal.enabled -%}
 {%- for store in ["default", "visibility"] -%}
-{%- set sql = ctx.Values.temporal.server.config.persistence.datastores[store].sql -%}
-{%- if sql and sql.pluginName not in ["postgres12", "postgres12_pgx"] -%}
-{{ fail("temporal.server.config.persistence.datastores." ~ store ~ ".sql.pluginName must be postgres12 or postgres12_pgx") }}
+{%- set sql = dig("temporal", "server", "config", "persistence", "datastores", store, "sql", none, ctx.Values) -%}
+{%- set at = "temporal.server.config.persistence.datastores." ~ store ~ ".sql" -%}
+{%- if not sql -%}
+{{ fail(at ~ " is required when temporal.enabled=true") }}
+{%- elif dig("pluginName", "", sql) not in ["postgres12", "postgres12_pgx"] -%}
+{{ fail(at ~ ".pluginName must be postgres12 or postgres12_pgx") }}
+{%- elif not dig("connectAddr", "", sql) -%}
+{{ fail(at ~ ".connectAddr is required when temporal.enabled=true") }}
+{%- elif not dig("databaseName", "", sql) -%}
+{{ fail(at ~ ".databaseName is required when temporal.enabled=true") }}
+{%- elif not dig("user", "", sql) -%}
+{{ fail(at ~ ".user is required when temporal.enabled=true") }}
+{%- elif not (dig("existingSecret", "", sql) or dig("password", "", sql)) -%}
+{{ fail(at ~ ".existingSecret (or sql.password) is required when temporal.enabled=true") }}
 {%- endif -%}
 {%- endfor -%}
 {%- endif -%}

@@ -104,6 +104,15 @@ fn the_reference_chart_refusals_are_refusals() {
             "secrets.create.postgres.username is required",
         ),
         ("image: null\n", "nil pointer evaluating"),
+        // The parent chart's own checks of the bundled Temporal's stores.
+        (
+            "temporal:\n  server:\n    config:\n      persistence:\n        datastores:\n          visibility:\n            sql:\n              user: \"\"\n",
+            "datastores.visibility.sql.user is required when temporal.enabled=true",
+        ),
+        (
+            "temporal:\n  server:\n    config:\n      persistence:\n        datastores:\n          visibility:\n            sql:\n              existingSecret: \"\"\n",
+            "datastores.visibility.sql.existingSecret (or sql.password) is required",
+        ),
     ];
     for (i, (values, says)) in cases.iter().enumerate() {
         let out = template(&quick_with(&d, &format!("r{i}.yaml"), values));
