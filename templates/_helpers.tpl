@@ -208,7 +208,9 @@ annotations:
 - name: TEMPORAL__CLUSTER_QUEUE
   value: {{ temporal_queue(ctx) | quote }}
 {%- if ctx.Values.externalTemporal.enabled %}
-{%- set tsecret = temporal_secret_name(ctx) %}
+{#- The API key comes from the named Secret only (an External Secrets
+    target is for the KEDA trigger), as in the reference chart. -#}
+{%- set tsecret = ctx.Values.externalTemporal.auth.existingSecret %}
 {%- if ctx.Values.externalTemporal.auth.secretArn %}
 - name: TEMPORAL__API_KEY__ARN
   value: {{ ctx.Values.externalTemporal.auth.secretArn | quote }}
