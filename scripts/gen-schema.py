@@ -56,9 +56,10 @@ RESOURCES = {
     "properties": {"requests": {"type": "object"}, "limits": {"type": "object"}},
     "additionalProperties": False,
 }
+# No required keys: the templates refuse a config without name, hosts or
+# gateways only when its VirtualService is enabled, as the reference does.
 VS_CONFIG = {
     "type": "object",
-    "required": ["name", "hosts"],
     "properties": {
         "name": {"type": "string"},
         "hosts": {"type": "array", "items": {"type": "string"}},
