@@ -59,15 +59,15 @@
 {%- endmacro -%}
 
 {%- macro public_app_url(ctx) -%}
-{{ ctx.Values.urls.publicApp | default(url_scheme(ctx) ~ "://" ~ ctx.Values.ingress.host) }}
+{{ ctx.Values.urls.publicApp or printf("%s://%s", url_scheme(ctx), ctx.Values.ingress.host) }}
 {%- endmacro -%}
 
 {%- macro public_api_url(ctx) -%}
-{{ ctx.Values.urls.publicApi | default(url_scheme(ctx) ~ "://" ~ ctx.Values.ingress.host ~ "/api") }}
+{{ ctx.Values.urls.publicApi or printf("%s://%s/api", url_scheme(ctx), ctx.Values.ingress.host) }}
 {%- endmacro -%}
 
 {%- macro public_mcp_url(ctx) -%}
-{{ ctx.Values.urls.publicMcp | default(url_scheme(ctx) ~ "://" ~ ctx.Values.ingress.host) }}
+{{ ctx.Values.urls.publicMcp or printf("%s://%s", url_scheme(ctx), ctx.Values.ingress.host) }}
 {%- endmacro -%}
 
 {%- macro litellm_url(ctx) -%}

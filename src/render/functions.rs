@@ -623,7 +623,8 @@ pub fn printf(format: String, args: Rest<JValue>) -> Result<String, JError> {
             continue;
         };
         let s = match verb {
-            's' | 'v' => strval(&arg),
+            's' => go_s(&arg),
+            'v' => strval(&arg),
             'q' => go_quote(&strval(&arg)),
             'd' => to_int(arg).to_string(),
             't' => arg.is_true().to_string(),
@@ -704,6 +705,19 @@ fn nested<T>(
     let out = run();
     NESTED_RENDERS.with(|d| d.set(depth));
     out
+}
+
+/// Go's `%s`: strings and collections as `%v` prints them; a number, a
+/// bool or nil in Go's bad-verb form, `%!s(float64=3)`.
+fn go_s(v: &JValue) -> String {
+    match v.kind() {
+        ValueKind::Number | ValueKind::Bool => {
+            let value = crate::render::convert::from_jinja(v);
+            format!("%!s({}={})", crate::values::set::go_type(&value), strval(v))
+        }
+        ValueKind::None | ValueKind::Undefined => "%!s(<nil>)".to_string(),
+        _ => strval(v),
+    }
 }
 
 /// `tpl(text, ctx)`: renders a string as a template with the given `.`.
@@ -980,6 +994,16 @@ mod tests {
                 .map_err(|_| JError::new(ErrorKind::WriteFailure, "write"))
         });
         env.render_str(src, ()).unwrap()
+    }
+
+    /// Go's %s of a number, a bool or nil is its bad-verb form, as Helm's
+    /// printf prints it; %v prints the value.
+    #[test]
+    fn printf_s_of_non_strings_is_gos_bad_verb() {
+        assert_eq!(
+            render("{{ printf('%s|%s|%s|%s|%v|%s', 3, 2.5, true, none, 3, 'x') }}"),
+            "%!s(int64=3)|%!s(float64=2.5)|%!s(bool=true)|%!s(<nil>)|3|x"
+        );
     }
 
     /// Sprig's indent: every line, the empty ones and the one after a final
