@@ -21,7 +21,7 @@ fn values(dir: &std::path::Path, service_key: &str) -> String {
     let text = format!(
         "tracecat:\n  auth:\n    superadminEmail: admin@example.com\n\
          externalPostgres:\n  host: db.example.com\n\
-         temporal:\n  server:\n    config:\n      persistence:\n        datastores:\n          default:\n            sql:\n              connectAddr: db.example.com:5432\n          visibility:\n            sql:\n              connectAddr: db.example.com:5432\n\
+         temporal:\n  server:\n    config:\n      persistence:\n        datastores:\n          default:\n            sql:\n              connectAddr: db.example.com:5432\n              user: temporal\n          visibility:\n            sql:\n              connectAddr: db.example.com:5432\n              user: temporal\n\
          secrets:\n  create:\n    tracecat:\n      enabled: true\n      dbEncryptionKey: {}\n      serviceKey: {service_key}\n      signingSecret: canary-signing-0000\n      userAuthSecret: canary-userauth-0000\n\
          \x20   postgres:\n      enabled: true\n      username: tracecat\n      password: {}\n\
          \x20   temporalUiOidc:\n      enabled: true\n      clientId: ui\n      clientSecret: {}\n\
