@@ -83,7 +83,9 @@ pub fn push(a: PushArgs) -> Result<i32> {
 
 #[derive(Args, Debug)]
 pub struct PullArgs {
-    /// oci://HOST/PATH/NAME[:TAG|@sha256:DIGEST]
+    /// oci://HOST/PATH/NAME[:TAG|@sha256:DIGEST]. A pinned version or a
+    /// digest already in the local cache is used without contacting the
+    /// registry (nor checking credentials).
     pub chart: String,
     /// Folder to write into.
     #[arg(short = 'd', long = "destination", default_value = ".")]
