@@ -144,11 +144,20 @@ tolerations:
   {{- s.tolerations | toYaml | nindent(2) }}
 {%- endif %}
 {%- if s.topologySpreadConstraints %}
-{%- set match = {"app.kubernetes.io/name": name(ctx), "app.kubernetes.io/instance": ctx.Release.Name, "app.kubernetes.io/component": component} %}
+{#- Only the fields the reference writes, each constraint selecting its component's pods. #}
 topologySpreadConstraints:
 {%- for c in s.topologySpreadConstraints %}
-  {%- set full = merge(c, {"maxSkew": 1, "whenUnsatisfiable": "ScheduleAnyway", "labelSelector": {"matchLabels": match}}) %}
-  - {{ full | toYaml | indent(4) | trim }}
+  - maxSkew: {{ c.maxSkew | default(1) }}
+    topologyKey: {{ c.topologyKey | quote }}
+    whenUnsatisfiable: {{ c.whenUnsatisfiable | default("ScheduleAnyway") }}
+    {%- if c.minDomains %}
+    minDomains: {{ c.minDomains }}
+    {%- endif %}
+    labelSelector:
+      matchLabels:
+        app.kubernetes.io/name: {{ name(ctx) }}
+        app.kubernetes.io/instance: {{ ctx.Release.Name }}
+        app.kubernetes.io/component: {{ component }}
 {%- endfor %}
 {%- endif %}
 {%- endmacro -%}
