@@ -433,9 +433,8 @@ fn render_one(
     outcome.map(|o| (o, compiled))
 }
 
-/// Renders the chart tree's templates one after the other in Helm's order
-/// and returns the results sorted by path, with the notices in the order
-/// the templates made them.
+/// [`render_templates`], with a Go-template chart's parse error saying
+/// what the chart is.
 fn render_jobs<T>(
     chart: &Chart,
     values: &Map,
@@ -445,6 +444,9 @@ fn render_jobs<T>(
     render_templates(chart, values, opts, finish).map_err(|e| explain_go_chart(chart, e))
 }
 
+/// Renders the chart tree's templates one after the other in Helm's order
+/// and returns the results sorted by path, with the notices in the order
+/// the templates made them.
 fn render_templates<T>(
     chart: &Chart,
     values: &Map,

@@ -1,6 +1,6 @@
 //! The part of a render that needs the chart's templates but not its
 //! values: the engine environment with the chart's functions, and the
-//! shared partials (`_*.tpl`) compiled once for every render thread.
+//! partials (`_*.tpl`) compiled before any template imports them.
 
 use super::guard::engine_guard;
 use super::{new_environment, Entry};
@@ -24,8 +24,8 @@ pub struct Prepared {
 }
 
 impl Prepared {
-    /// Prepares the templates `entries` (with their `sources`) on this
-    /// thread; `notice` calls go to `notices`. Fails only when the engine
+    /// Prepares the templates `entries` (with their `sources`); `notice`
+    /// calls go to `notices`. Fails only when the engine
     /// itself failed on a partial (see `engine_guard`).
     pub(super) fn new(entries: &[Entry], sources: Sources, notices: Notices) -> Result<Prepared> {
         let mut env = new_environment();
@@ -41,10 +41,9 @@ impl Prepared {
         for e in entries {
             let base = e.name.rsplit('/').next().unwrap_or(&e.name);
             if !e.renderable && base.starts_with('_') {
-                // Partials are imported by many templates: compiled once
-                // here, they are shared by every render thread's copy of
-                // the environment (cloning one shares its compiled
-                // templates). A syntax error is left to the render's sweep.
+                // Compiled here, a partial is not compiled again by the
+                // render's syntax sweep; a syntax error is left to that
+                // sweep, which reports errors in chart order.
                 if engine_guard(&e.name, || Ok(env.get_template(&e.name).is_ok()))? {
                     partials.push(e.name.clone());
                 }
@@ -54,8 +53,8 @@ impl Prepared {
     }
 }
 
-/// Templates compile on first use, on the thread that needs them, so
-/// compiling overlaps with rendering instead of preceding it.
+/// Templates compile on first use, so a template gated off is never
+/// compiled.
 fn set_loader(env: &mut Environment<'static>, sources: &Sources) {
     let sources = sources.clone();
     env.set_loader(move |name| Ok(sources.get(name).map(|s| s.to_string())));
@@ -84,7 +83,7 @@ mod tests {
         Chart::from_files(files, "test").unwrap()
     }
 
-    /// The templates of `c`, prepared on this thread.
+    /// The templates of `c`, prepared.
     fn prepared(c: &Chart) -> Result<Prepared> {
         let (entries, sources) = templates_of(c);
         Prepared::new(&entries, sources, Notices::default())

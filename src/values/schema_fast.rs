@@ -16,9 +16,8 @@ pub fn surely_valid(schema: J, v: &Map) -> bool {
     Checker::new(schema).surely_valid(schema, v)
 }
 
-/// What the check learns from the schema alone (whether it is in the
-/// supported subset, its patterns compiled), so that it can be learnt
-/// before the values exist, on another thread.
+/// What the check learns from the schema alone: whether it is in the
+/// supported subset, and its patterns, compiled once.
 pub struct Checker(Option<Patterns>);
 
 impl Checker {
