@@ -2,8 +2,9 @@
 //!
 //! The pipeline, in the order a value travels: [`values`] builds `.Values`
 //! from chart defaults and user input, [`chart`] loads charts and resolves
-//! subcharts, [`render`] runs the templates and [`render::output`] frames the
-//! manifests the way `helm template` prints them. [`cli`] wires commands.
+//! subcharts, [`render`] runs the templates and [`output`] frames the
+//! manifests the way `helm template` prints them (and writes apply phases).
+//! [`cli`] wires commands.
 
 #![forbid(unsafe_code)]
 
@@ -13,9 +14,11 @@ pub mod diff;
 pub mod error;
 pub mod explain;
 pub mod fsutil;
+pub mod kube;
 pub mod lint;
 pub mod names;
 pub mod oci;
+pub mod output;
 pub mod post_render;
 pub mod release;
 pub mod render;

@@ -3,7 +3,8 @@
 
 use crate::chart::{self, dependencies, Chart};
 use crate::error::{Error, Kind, Result};
-use crate::render::{self, output, RenderOptions};
+use crate::output;
+use crate::render::{self, RenderOptions};
 use crate::values::{self, merge::Warnings, schema, Map, Origins, Sources, Value};
 
 #[derive(Debug, Clone, Default)]
@@ -87,13 +88,22 @@ pub fn load_chart(
     }
 }
 
+/// The user's values, with what must be masked in anything printed from
+/// here on registered.
+pub fn user_values(src: &Sources, origins: &mut Origins) -> Result<Map> {
+    crate::secrets::redact::remember_set_flags(src);
+    let user = values::user_values(src, origins)?;
+    crate::secrets::redact::remember_user_values(&user);
+    Ok(user.values)
+}
+
 /// The chart and its computed values for `req`, before any check.
 pub fn load(req: &Request) -> Result<Loaded> {
     let (mut chart, pull_report) =
         load_chart(req.chart.as_deref(), req.version.as_deref(), &req.registry)?;
     chart.check_dependencies()?;
     let mut origins = Origins::new();
-    let user = values::user_values_with_origins(&req.values, &mut origins)?;
+    let user = user_values(&req.values, &mut origins)?;
     let mut warn = Warnings(pull_report);
     let values = dependencies::compute_values(&mut chart, user, &mut warn)?;
     Ok(Loaded {
@@ -146,21 +156,35 @@ pub fn schema_violations(chart: &Chart, vals: &Map) -> Result<Vec<(String, schem
     Ok(out)
 }
 
+/// What the schema check let through: warnings to print, and values of
+/// the wrong type, which refuse the values only if the render they give
+/// has objects the API server rejects (Helm renders them all).
+#[derive(Debug, Default)]
+pub struct SchemaCheck {
+    pub warnings: Vec<String>,
+    pub mismatches: Vec<(String, schema::Violation)>,
+}
+
+/// One screen of findings: the first ones, then a count of the rest.
+const SHOWN: usize = 20;
+
 /// Checks values against every chart's `values.schema.json`. The error
 /// lists every violation that refuses the values, with the file and line
 /// that set it where known; findings Helm would render anyway (see
-/// [`schema::Violation::advisory`]) come back as warnings unless `strict`.
+/// [`schema::Violation::advisory`]) come back as warnings unless `strict`,
+/// and so do values of the wrong type, as [`SchemaCheck::mismatches`].
 pub fn validate_schema(
     chart: &Chart,
     vals: &Map,
     origins: &Origins,
     strict: bool,
-) -> Result<Vec<String>> {
+) -> Result<SchemaCheck> {
     let all = schema_violations(chart, vals)?;
     let (warn, refuse): (Vec<_>, Vec<_>) =
         all.into_iter().partition(|(_, v)| v.advisory && !strict);
-    // One screen: the first findings, then a count of the rest.
-    const SHOWN: usize = 20;
+    if !refuse.is_empty() && (strict || refuse.iter().any(|(_, v)| !v.mismatch)) {
+        return Err(schema_error(&refuse, origins));
+    }
     let mut warnings: Vec<String> = warn
         .iter()
         .take(SHOWN)
@@ -174,9 +198,38 @@ pub fn validate_schema(
     if warn.len() > SHOWN {
         warnings.push(format!("warning: ... and {} more", warn.len() - SHOWN));
     }
-    if refuse.is_empty() {
-        return Ok(warnings);
+    Ok(SchemaCheck {
+        warnings,
+        mismatches: refuse,
+    })
+}
+
+/// The warnings for values of the wrong type whose render is valid.
+pub fn mismatch_warnings(
+    mismatches: &[(String, schema::Violation)],
+    origins: &Origins,
+) -> Vec<String> {
+    let mut out: Vec<String> = mismatches
+        .iter()
+        .take(SHOWN)
+        .map(|(_, v)| {
+            format!(
+                "warning: {}; Helm renders it, --strict refuses it",
+                describe(v, origins)
+            )
+        })
+        .collect();
+    if mismatches.len() > SHOWN {
+        out.push(format!(
+            "warning: ... and {} more",
+            mismatches.len() - SHOWN
+        ));
     }
+    out
+}
+
+/// The error that refuses values, listing the violations by chart.
+fn schema_error(refuse: &[(String, schema::Violation)], origins: &Origins) -> Error {
     let mut msg = String::from(
         "values don't meet the specifications of the schema(s) in the following chart(s):",
     );
@@ -191,9 +244,39 @@ pub fn validate_schema(
     if refuse.len() > SHOWN {
         msg.push_str(&format!("\n... and {} more", refuse.len() - SHOWN));
     }
-    Err(Error::new(Kind::Values, msg)
+    Error::new(Kind::Values, msg)
         .with_path(refuse[0].1.path.clone())
-        .with_hint("fix the values listed above (defaults and comments: `tracecat-chart show values`); --skip-schema-validation turns this check off"))
+        .with_hint("fix the values listed above (defaults and comments: `tracecat-chart show values`); --skip-schema-validation turns this check off")
+}
+
+/// The first rendered object the API server would reject, described, or
+/// None when every object of a known kind passes the Kubernetes (and CRD)
+/// schemas and name rules of `kube_version` (outside the supported range,
+/// the nearest supported one).
+fn first_invalid(files: &[output::ParsedFile], kube_version: &str) -> Option<String> {
+    let minor = crate::version::Version::parse(kube_version)
+        .map_or(crate::kube::MAX_MINOR, |v| v.minor)
+        .clamp(crate::kube::MIN_MINOR, crate::kube::MAX_MINOR);
+    let mut schemas = crate::kube::Schemas::for_minor(minor)?;
+    for f in files {
+        let manifests = match &f.manifests {
+            Ok(m) => m,
+            Err(e) => return Some(format!("{}: {}", f.path, e.message)),
+        };
+        for m in manifests.iter().filter(|m| m.doc().is_map()) {
+            let doc = m.doc();
+            let problems = schemas
+                .validate(doc)
+                .unwrap_or_default()
+                .into_iter()
+                .chain(crate::kube::resource_rules(doc))
+                .chain(crate::kube::name_rules(doc));
+            if let Some((path, msg)) = problems.into_iter().next() {
+                return Some(format!("{}/{}: {path}: {msg}", m.kind, m.name));
+            }
+        }
+    }
+    None
 }
 
 /// One violation on a line: path, what is wrong, where it was set, a hint.
@@ -281,15 +364,35 @@ pub fn render_loaded(req: &Request, loaded: Loaded) -> Result<Release> {
         }
     }
     // As in Helm, values are validated before anything renders.
+    let mut check = SchemaCheck::default();
     if !req.skip_schema_validation {
-        warnings.extend(validate_guarded(&chart, &vals, &origins, req.strict)?);
+        check = validate_guarded(&chart, &vals, &origins, req.strict)?;
+        warnings.append(&mut check.warnings);
     }
-    let rendered = render::render_parsed(&chart, &vals, &req.render).map_err(|mut e| {
+    let rendered = render::render_each(&chart, &vals, &req.render, output::parse_rendered);
+    // Values of the wrong type are refused where Helm would put objects the
+    // API server rejects in front of it (or where the render fails on them).
+    if !check.mismatches.is_empty() {
+        let invalid = match &rendered {
+            Ok((files, _)) => first_invalid(files, &req.render.kube_version)
+                .map(|why| format!("they render objects the API server rejects: {why}")),
+            Err(e) => Some(format!("the chart cannot render them: {}", e.message)),
+        };
+        if let Some(why) = invalid {
+            let mut e = schema_error(&check.mismatches, &origins);
+            e.message.push('\n');
+            e.message.push_str(&why);
+            e.warnings = warnings;
+            return Err(e);
+        }
+        warnings.extend(mismatch_warnings(&check.mismatches, &origins));
+    }
+    let (files, notices) = rendered.map_err(|mut e| {
         e.warnings = std::mem::take(&mut warnings);
         e
     })?;
-    warnings.extend(rendered.notices);
-    let (manifests, hooks) = output::sort_parsed(rendered.files, &mut warnings)?;
+    warnings.extend(notices);
+    let (manifests, hooks) = output::sort_parsed(files, &mut warnings)?;
     Ok(Release {
         chart,
         values: vals,
@@ -306,7 +409,7 @@ fn validate_guarded(
     vals: &Map,
     origins: &Origins,
     strict: bool,
-) -> Result<Vec<String>> {
+) -> Result<SchemaCheck> {
     let run = || validate_schema(chart, vals, origins, strict);
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).unwrap_or_else(|_| {
         Err(Error::new(Kind::Values, "schema validation panicked")

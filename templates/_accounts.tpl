@@ -34,16 +34,16 @@
 {{ dedicated_service_account_name(ctx, ctx.Values.agentExecutor.serviceAccount, "agent-executor", executor_service_account_name(ctx)) }}
 {%- endmacro -%}
 
-{#- A ServiceAccount object; `sa` holds its annotations. -#}
-{%- macro service_account(ctx, sa, name) -%}
+{#- A ServiceAccount object with the given annotations. -#}
+{%- macro service_account(ctx, annotations, name) -%}
 apiVersion: v1
 kind: ServiceAccount
 metadata:
   name: {{ name }}
   labels:
     {{- labels(ctx) | block(4) }}
-  {%- if sa.annotations %}
+  {%- if annotations %}
   annotations:
-    {{- sa.annotations | toYaml | nindent(4) }}
+    {{- annotations | toYaml | nindent(4) }}
   {%- endif %}
 {%- endmacro -%}

@@ -82,7 +82,8 @@ http://{{ fullname(ctx) }}-api:8000
 
 {%- macro temporal_cluster_url(ctx) -%}
 {%- if ctx.Values.temporal.enabled -%}
-{{ temporal_fullname(ctx) }}-frontend:{{ ctx.Values.temporal.server.frontend.service.port | default(7233) }}
+{%- set port = ctx.Values.temporal.server.frontend.service.port -%}
+{{ temporal_fullname(ctx) }}-frontend:{{ port if port is defined else 7233 }}
 {%- elif ctx.Values.externalTemporal.enabled -%}
 {{ required("externalTemporal.clusterUrl is required when using external Temporal", ctx.Values.externalTemporal.clusterUrl) }}
 {%- else -%}
@@ -115,10 +116,12 @@ default
 {%- endmacro -%}
 
 {%- macro temporal_queue(ctx) -%}
-{%- if ctx.Values.temporal.enabled -%}
+{%- if ctx.Values.externalTemporal.enabled -%}
+{{ ctx.Values.externalTemporal.clusterQueue | default("tracecat-task-queue") }}
+{%- elif ctx.Values.temporal.enabled -%}
 {{ ctx.Values.temporal.clusterQueue | default("tracecat-task-queue") }}
 {%- else -%}
-{{ ctx.Values.externalTemporal.clusterQueue | default("tracecat-task-queue") }}
+tracecat-task-queue
 {%- endif -%}
 {%- endmacro -%}
 
@@ -129,6 +132,7 @@ default
     topology spread constraints with the component's selector labels. -#}
 {%- macro pod_scheduling(ctx, component) -%}
 {%- set s = ctx.Values.scheduling -%}
+{%- if s -%}
 {%- set arch = {"kubernetes.io/arch": s.architecture} if s.architecture else {} -%}
 {%- set node_selector = merge(s.nodeSelector or {}, arch) -%}
 {%- if node_selector %}
@@ -146,7 +150,8 @@ tolerations:
 {%- if s.topologySpreadConstraints %}
 {#- Only the fields the reference writes, each constraint selecting its component's pods. #}
 topologySpreadConstraints:
-{%- for c in s.topologySpreadConstraints %}
+{%- for item in s.topologySpreadConstraints %}
+  {%- set c = item | go_fields("maxSkew") %}
   - maxSkew: {{ c.maxSkew | default(1) }}
     topologyKey: {{ c.topologyKey | quote }}
     whenUnsatisfiable: {{ c.whenUnsatisfiable | default("ScheduleAnyway") }}
@@ -160,6 +165,7 @@ topologySpreadConstraints:
         app.kubernetes.io/component: {{ component }}
 {%- endfor %}
 {%- endif %}
+{%- endif -%}
 {%- endmacro -%}
 
 {#- Pod annotations: reloader, optional Prometheus scrape, then the user's. -#}
@@ -244,7 +250,9 @@ annotations:
 {%- macro env_blob_storage(ctx) -%}
 {%- set b = ctx.Values.tracecat.blobStorage -%}
 {%- set s3 = ctx.Values.externalS3 -%}
-{%- set endpoint = b.endpoint or s3.endpoint -%}
+{#- As the reference's included helper prints it: a missing S3 endpoint
+    is `<no value>`, which still counts as set (Helm then blanks it). -#}
+{%- set endpoint = (b.endpoint if b.endpoint else s3.endpoint) | go_value -%}
 {%- if endpoint %}
 - name: TRACECAT__BLOB_STORAGE_ENDPOINT
   value: {{ endpoint | quote }}
@@ -288,21 +296,29 @@ annotations:
 {%- if not (secret or pg.auth.secretArn) -%}
 {{ fail("externalPostgres.auth.existingSecret, externalPostgres.auth.secretArn, secrets.create.postgres.enabled, or externalSecrets.postgres (with secretArn) is required") }}
 {%- endif -%}
-{%- if secret %}
+{#- With a secret ARN the user is the one named, else the secret's. -#}
+{%- if pg.auth.secretArn %}
+{%- if pg.auth.username %}
+- name: TRACECAT__DB_USER
+  value: {{ pg.auth.username | quote }}
+{%- elif secret %}
 - name: TRACECAT__DB_USER
   valueFrom:
     secretKeyRef:
       name: {{ secret }}
       key: username
-{%- elif pg.auth.username %}
-- name: TRACECAT__DB_USER
-  value: {{ pg.auth.username | quote }}
 {%- endif %}
-{%- if pg.auth.secretArn %}
 - name: TRACECAT__DB_PASS__ARN
   value: {{ pg.auth.secretArn | quote }}
 {%- endif %}
 {%- if secret %}
+{%- if not pg.auth.secretArn %}
+- name: TRACECAT__DB_USER
+  valueFrom:
+    secretKeyRef:
+      name: {{ secret }}
+      key: username
+{%- endif %}
 - name: TRACECAT__DB_PASS
   valueFrom:
     secretKeyRef:

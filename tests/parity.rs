@@ -60,6 +60,52 @@ fn unknown_keys_warn_and_render_unless_strict() {
 }
 
 #[test]
+fn a_wrong_type_refuses_only_where_it_renders_objects_the_server_rejects() {
+    let d = TempDir::new("mismatch");
+    // The account is not created, so its annotations never reach an object.
+    let unused = quick_with(
+        &d,
+        "unused.yaml",
+        "agentExecutor:\n  serviceAccount:\n    annotations:\n      a: {b: c}\n",
+    );
+    let out = template(&unused);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let e = stderr(&out);
+    assert!(
+        e.contains("warning: agentExecutor.serviceAccount.annotations.a: an object of 1 keys"),
+        "{e}"
+    );
+    assert!(e.contains("unused.yaml:4"), "{e}");
+    assert!(e.contains("Helm renders it, --strict refuses it"), "{e}");
+    let mut strict = unused.clone();
+    strict.push("--strict".into());
+    let out = template(&strict);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+
+    // Once the account is created the annotation is in the object: refused,
+    // saying which object the server would reject.
+    let used = quick_with(
+        &d,
+        "used.yaml",
+        "agentExecutor:\n  serviceAccount:\n    create: true\n    annotations:\n      a: {b: c}\n",
+    );
+    let out = template(&used);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let e = stderr(&out);
+    assert!(
+        e.contains("agentExecutor.serviceAccount.annotations.a"),
+        "{e}"
+    );
+    assert!(
+        e.contains("they render objects the API server rejects")
+            && e.contains("agent-executor-serviceaccount"),
+        "{e}"
+    );
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
 fn unknown_key_warnings_come_before_a_refusal() {
     // A typo is often why a required setting is missing: say both.
     let d = TempDir::new("typo-refusal");
@@ -112,6 +158,20 @@ fn the_reference_chart_refusals_are_refusals() {
         (
             "temporal:\n  server:\n    config:\n      persistence:\n        datastores:\n          visibility:\n            sql:\n              existingSecret: \"\"\n",
             "datastores.visibility.sql.existingSecret (or sql.password) is required",
+        ),
+        (
+            "externalSecrets:\n  enabled: true\n  coreSecrets:\n    secretArn: arn:x\n",
+            "externalSecrets.clusterSecretStoreRef is required when ESO is enabled",
+        ),
+        // Go refuses a nil where a function takes a map, and a number where
+        // it takes a string.
+        (
+            "executor:\n  serviceAccount:\n    create: true\n    annotations: null\n",
+            "expected map[string]interface {}; got interface {}",
+        ),
+        (
+            "temporal:\n  fullnameOverride: 3\n",
+            "wrong type for value; expected string",
         ),
     ];
     for (i, (values, says)) in cases.iter().enumerate() {

@@ -62,7 +62,7 @@ fn secrets_stay_out_of_messages_debug_lint_and_diffs() {
     std::fs::write(
         &bad,
         format!(
-            "secrets:\n  create:\n    tracecat:\n      serviceKey: [{}]\n      bogusKey: 1\n",
+            "ui:\n  replicas: -1\nsecrets:\n  create:\n    tracecat:\n      enabled: true\n      serviceKey: [{}]\n      bogusKey: 1\n",
             CANARIES[1]
         ),
     )

@@ -3,7 +3,7 @@
 //! and find the same kind, name and hook annotations.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use tracecat_chart::render::head;
+use tracecat_chart::output::head;
 use tracecat_chart::values::{yaml, Value};
 
 fuzz_target!(|data: &[u8]| {

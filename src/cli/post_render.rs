@@ -13,7 +13,7 @@ pub struct PostRenderArgs {
 }
 
 pub fn run(a: PostRenderArgs) -> Result<i32> {
-    let user = crate::values::user_values(&a.values.sources())?;
+    let user = crate::release::user_values(&a.values.sources(), &mut Default::default())?;
     let (overlay, warnings) = Overlay::from_values(&user).map_err(|e| {
         Error::new(Kind::Values, e)
             .with_hint("the overlay's settings are under scheduling, podAnnotations and postRender (README: As a Helm post-renderer)")

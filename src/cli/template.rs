@@ -2,8 +2,8 @@
 
 use super::{ReleaseFlags, ValuesFlags};
 use crate::error::{Error, Kind, Result};
+use crate::output::{self, OutputOptions};
 use crate::release::{self, Request};
-use crate::render::output::{self, OutputOptions};
 use clap::Args;
 use std::path::Path;
 
@@ -135,12 +135,12 @@ pub fn run(a: TemplateArgs, _debug: bool) -> Result<i32> {
     if hash_names || a.job_ttl.is_some() {
         // Plain Jobs too: their template is as immutable as a hook's, and
         // nothing recreates them.
-        crate::render::phases::adjust_jobs(&mut rel.hooks, hash_names, a.job_ttl);
-        crate::render::phases::adjust_jobs(&mut rel.manifests, hash_names, a.job_ttl);
+        crate::output::phases::adjust_jobs(&mut rel.hooks, hash_names, a.job_ttl);
+        crate::output::phases::adjust_jobs(&mut rel.manifests, hash_names, a.job_ttl);
     }
     if let Some(dir) = &a.apply_phases {
-        let ps = crate::render::phases::phases(&rel.manifests, &rel.hooks, req.render.is_upgrade);
-        let written = crate::render::phases::write(Path::new(dir), &ps, &req.render.namespace)?;
+        let ps = crate::output::phases::phases(&rel.manifests, &rel.hooks, req.render.is_upgrade);
+        let written = crate::output::phases::write(Path::new(dir), &ps, &req.render.namespace)?;
         let mut log = String::new();
         for f in written {
             log.push_str(&format!("wrote {}\n", Path::new(dir).join(f).display()));

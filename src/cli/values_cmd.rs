@@ -2,7 +2,7 @@
 
 use super::{ReleaseFlags, ValuesFlags};
 use crate::error::{Error, Kind, Result};
-use crate::release::{load, validate_schema, Request};
+use crate::release::{load, mismatch_warnings, validate_schema, Request};
 use crate::values::{json, yamlout, Value};
 use clap::{Args, ValueEnum};
 
@@ -50,7 +50,12 @@ pub fn run(a: ValuesArgs) -> Result<i32> {
         eprintln!("{w}");
     }
     if !req.skip_schema_validation {
-        for w in validate_schema(&loaded.chart, &loaded.values, &loaded.origins, false)? {
+        // Nothing renders here: a value of the wrong type is a warning.
+        let check = validate_schema(&loaded.chart, &loaded.values, &loaded.origins, false)?;
+        for w in check.warnings {
+            eprintln!("{w}");
+        }
+        for w in mismatch_warnings(&check.mismatches, &loaded.origins) {
             eprintln!("{w}");
         }
     }

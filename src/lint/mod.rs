@@ -3,12 +3,12 @@
 //! against the Kubernetes (and CRD) schemas of the target version and the
 //! API server's name rules, and Tracecat deployment checks.
 
-pub mod kube;
 pub mod report;
 
 use crate::error::{Error, Kind, Result};
+use crate::kube::{self, parse_quantity};
+use crate::output::Manifest;
 use crate::release::{self, Request};
-use crate::render::output::Manifest;
 use crate::values::{Map, Value};
 use std::sync::LazyLock;
 
@@ -109,33 +109,6 @@ fn f(
         message: message.into(),
         hint: None,
     }
-}
-
-/// Kubernetes quantities: CPU in cores, memory in bytes.
-pub fn parse_quantity(q: &Value) -> Option<f64> {
-    let s = match q {
-        Value::String(s) => s.trim().to_string(),
-        Value::Float(x) => return Some(*x),
-        Value::Int(i) => return Some(*i as f64),
-        _ => return None,
-    };
-    let split = s.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(s.len());
-    let (num, suffix) = s.split_at(split);
-    let n: f64 = num.parse().ok()?;
-    let mult = match suffix {
-        "" => 1.0,
-        "m" => 1e-3,
-        "k" => 1e3,
-        "M" => 1e6,
-        "G" => 1e9,
-        "T" => 1e12,
-        "Ki" => 1024.0,
-        "Mi" => 1024.0 * 1024.0,
-        "Gi" => 1024.0 * 1024.0 * 1024.0,
-        "Ti" => 1024.0f64.powi(4),
-        _ => return None,
-    };
-    Some(n * mult)
 }
 
 fn kind_name(m: &Manifest) -> String {

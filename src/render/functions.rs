@@ -18,6 +18,19 @@ fn strval(v: &JValue) -> String {
     go_print(v)
 }
 
+/// An argument Sprig declares as a string: Go's template engine refuses
+/// anything else before the function runs.
+fn go_string(v: &JValue) -> Result<String, JError> {
+    match v.kind() {
+        ValueKind::String => Ok(v.as_str().unwrap_or_default().to_string()),
+        ValueKind::Undefined | ValueKind::None => Err(err("invalid value; expected string")),
+        _ => Err(err(format!(
+            "wrong type for value; expected string; got {}",
+            go_type(&from_jinja(v))
+        ))),
+    }
+}
+
 /// Sprig's `empty`.
 pub fn is_empty(v: &JValue) -> bool {
     match v.kind() {
@@ -79,7 +92,7 @@ fn too_many(what: &str, n: impl std::fmt::Display) -> JError {
 }
 
 fn indent(s: JValue, n: usize) -> Result<String, JError> {
-    indented(&go_str(&s), n, false)
+    indented(&go_string(&s)?, n, false)
 }
 
 /// `text` with `n` spaces before each line (one pass, one allocation),
@@ -128,7 +141,7 @@ fn block(s: JValue, n: usize) -> Result<String, JError> {
 }
 
 fn nindent(s: JValue, n: usize) -> Result<String, JError> {
-    indented(&go_str(&s), n, true)
+    indented(&go_string(&s)?, n, true)
 }
 
 /// Go's `%q` of a string.
@@ -195,8 +208,8 @@ fn fail(msg: String) -> Result<JValue, JError> {
     Err(err(msg))
 }
 
-fn b64enc(s: JValue) -> String {
-    base64::engine::general_purpose::STANDARD.encode(strval(&s))
+fn b64enc(s: JValue) -> Result<String, JError> {
+    Ok(base64::engine::general_purpose::STANDARD.encode(go_string(&s)?))
 }
 
 fn b64dec(s: String) -> String {
@@ -206,50 +219,52 @@ fn b64dec(s: String) -> String {
     }
 }
 
-fn sha256sum(s: JValue) -> String {
-    let d = sha2::Sha256::digest(strval(&s).as_bytes());
-    d.iter().map(|b| format!("{b:02x}")).collect()
+fn sha256sum(s: JValue) -> Result<String, JError> {
+    let d = sha2::Sha256::digest(go_string(&s)?.as_bytes());
+    Ok(d.iter().map(|b| format!("{b:02x}")).collect())
 }
 
-fn trunc(s: JValue, n: i64) -> String {
-    let s = strval(&s);
+fn trunc(s: JValue, n: i64) -> Result<String, JError> {
+    let s = go_string(&s)?;
     let len = s.len() as i64;
     if n < 0 && len + n > 0 {
-        s[(len + n) as usize..].to_string()
+        Ok(s[(len + n) as usize..].to_string())
     } else if n >= 0 && len > n {
         // Byte offsets like Go; step back to a char boundary.
         let mut i = n as usize;
         while !s.is_char_boundary(i) {
             i -= 1;
         }
-        s[..i].to_string()
+        Ok(s[..i].to_string())
     } else {
-        s
+        Ok(s)
     }
 }
 
-fn trim_suffix(s: JValue, suffix: String) -> String {
-    let s = strval(&s);
-    s.strip_suffix(suffix.as_str())
+fn trim_suffix(s: JValue, suffix: String) -> Result<String, JError> {
+    let s = go_string(&s)?;
+    Ok(s.strip_suffix(suffix.as_str())
         .map(str::to_string)
-        .unwrap_or(s)
+        .unwrap_or(s))
 }
 
-fn trim_prefix(s: JValue, prefix: String) -> String {
-    let s = strval(&s);
-    s.strip_prefix(prefix.as_str())
+fn trim_prefix(s: JValue, prefix: String) -> Result<String, JError> {
+    let s = go_string(&s)?;
+    Ok(s.strip_prefix(prefix.as_str())
         .map(str::to_string)
-        .unwrap_or(s)
+        .unwrap_or(s))
 }
 
-fn trim_all(s: JValue, cutset: String) -> String {
-    strval(&s).trim_matches(|c| cutset.contains(c)).to_string()
+fn trim_all(s: JValue, cutset: String) -> Result<String, JError> {
+    Ok(go_string(&s)?
+        .trim_matches(|c| cutset.contains(c))
+        .to_string())
 }
 
-fn title(s: JValue) -> String {
+fn title(s: JValue) -> Result<String, JError> {
     let mut out = String::new();
     let mut prev_letter = false;
-    for c in strval(&s).chars() {
+    for c in go_string(&s)?.chars() {
         if !prev_letter && c.is_alphabetic() {
             out.extend(c.to_uppercase());
         } else {
@@ -257,19 +272,19 @@ fn title(s: JValue) -> String {
         }
         prev_letter = c.is_alphanumeric() || c == '_' || c == '\'';
     }
-    out
+    Ok(out)
 }
 
-fn contains(s: JValue, sub: JValue) -> bool {
-    strval(&s).contains(&strval(&sub))
+fn contains(s: JValue, sub: JValue) -> Result<bool, JError> {
+    Ok(go_string(&s)?.contains(&go_string(&sub)?))
 }
 
-fn has_prefix(s: JValue, p: JValue) -> bool {
-    strval(&s).starts_with(&strval(&p))
+fn has_prefix(s: JValue, p: JValue) -> Result<bool, JError> {
+    Ok(go_string(&s)?.starts_with(&go_string(&p)?))
 }
 
-fn has_suffix(s: JValue, p: JValue) -> bool {
-    strval(&s).ends_with(&strval(&p))
+fn has_suffix(s: JValue, p: JValue) -> Result<bool, JError> {
+    Ok(go_string(&s)?.ends_with(&go_string(&p)?))
 }
 
 fn has_key(m: JValue, key: String) -> bool {
@@ -298,8 +313,10 @@ fn merge_into(dst: &mut Map, src: &Map, overwrite: bool) {
     }
 }
 
-/// A `merge` argument as a table: Go refuses anything else (nil is an
-/// empty table).
+/// A `merge` argument as a table: Go refuses anything else. A nil that
+/// comes through a variable or a pipeline is an empty table; one read
+/// straight from a field is refused, which templates say with
+/// [`map_field`].
 fn merge_arg(v: &JValue) -> Result<Map, JError> {
     match from_jinja(v) {
         Value::Map(m) => Ok(m),
@@ -307,6 +324,38 @@ fn merge_arg(v: &JValue) -> Result<Map, JError> {
         other => Err(err(format!(
             "wrong type for value; expected map[string]interface {{}}; got {}",
             go_type(&other)
+        ))),
+    }
+}
+
+/// `x | map_field`: a map read straight from a field (`.Values.a.b`) as the
+/// argument of a function that takes a map. Go hands such a field over as
+/// an empty interface and refuses it when it is nil or missing.
+fn map_field(v: JValue) -> Result<JValue, JError> {
+    match v.kind() {
+        ValueKind::Map => Ok(v),
+        ValueKind::Undefined | ValueKind::None => Err(err(
+            "wrong type for value; expected map[string]interface {}; got interface {}",
+        )),
+        _ => Err(err(format!(
+            "wrong type for value; expected map[string]interface {{}}; got {}",
+            go_type(&from_jinja(&v))
+        ))),
+    }
+}
+
+/// `item | go_fields("name")`: a value whose fields a Go template reads
+/// (`.name`), typically an item of a user's list. Go refuses to read a
+/// field of nil or of anything that is not a map; minijinja would read
+/// nothing and go on.
+fn go_fields(v: JValue, field: String) -> Result<JValue, JError> {
+    match v.kind() {
+        ValueKind::Map => Ok(v),
+        ValueKind::Undefined | ValueKind::None => Err(err(format!(
+            "nil pointer evaluating interface {{}}.{field}"
+        ))),
+        _ => Err(err(format!(
+            "can't evaluate field {field} in type interface {{}}"
         ))),
     }
 }
@@ -394,20 +443,20 @@ fn regex(pat: &str) -> Result<regex::Regex, JError> {
 }
 
 fn regex_match(pat: String, s: JValue) -> Result<bool, JError> {
-    Ok(regex(&pat)?.is_match(&strval(&s)))
+    Ok(regex(&pat)?.is_match(&go_string(&s)?))
 }
 
 /// Go's regexp expands `$1`/`${name}` like Rust's regex, so the replacement
 /// string is passed through.
 fn regex_replace_all(pat: String, s: JValue, repl: String) -> Result<String, JError> {
     Ok(regex(&pat)?
-        .replace_all(&strval(&s), repl.as_str())
+        .replace_all(&go_string(&s)?, repl.as_str())
         .into_owned())
 }
 
 fn regex_find(pat: String, s: JValue) -> Result<String, JError> {
     Ok(regex(&pat)?
-        .find(&strval(&s))
+        .find(&go_string(&s)?)
         .map(|m| m.as_str().to_string())
         .unwrap_or_default())
 }
@@ -521,13 +570,13 @@ fn omit(m: JValue, rest: Rest<String>) -> JValue {
     to_jinja(&Value::Map(src))
 }
 
-fn split_list(s: JValue, sep: String) -> JValue {
-    JValue::from(
-        strval(&s)
+fn split_list(s: JValue, sep: String) -> Result<JValue, JError> {
+    Ok(JValue::from(
+        go_string(&s)?
             .split(sep.as_str())
             .map(|p| JValue::from(p.to_string()))
             .collect::<Vec<_>>(),
-    )
+    ))
 }
 
 fn uniq(l: JValue) -> JValue {
@@ -577,8 +626,11 @@ fn join_list(l: JValue, sep: String) -> String {
     }
 }
 
-fn nospace(s: JValue) -> String {
-    strval(&s).chars().filter(|c| !c.is_whitespace()).collect()
+fn nospace(s: JValue) -> Result<String, JError> {
+    Ok(go_string(&s)?
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect())
 }
 
 fn until(n: i64) -> Result<JValue, JError> {
@@ -726,6 +778,33 @@ fn tpl(state: &State, text: String, ctx: JValue) -> Result<String, JError> {
     nested("tpl", state, || {
         state.env().render_named_str(&name, &text, ctx)
     })
+    .map(without_no_value)
+}
+
+/// What Go's templates print for nil or a missing key.
+const NO_VALUE: &str = "<no value>";
+
+/// A template's output as Helm keeps it: every `<no value>` removed. Helm
+/// does this to each template's and each `tpl`'s output, but not to what
+/// `include` returns (a checksum of an included file sees them).
+pub fn without_no_value(text: String) -> String {
+    if text.contains(NO_VALUE) {
+        text.replace(NO_VALUE, "")
+    } else {
+        text
+    }
+}
+
+/// `x | go_value`: a value printed as Go's templates print it, nil and
+/// missing as `<no value>` (which [`without_no_value`] later removes).
+/// For the places a ported template prints a setting that may be nil into
+/// text that is also included and hashed.
+fn go_value(v: JValue) -> String {
+    if v.is_undefined() || v.is_none() {
+        NO_VALUE.to_string()
+    } else {
+        super::convert::go_str(&v).into_owned()
+    }
 }
 
 /// `include_file(path, ctx)`: renders another template of the chart tree to
@@ -880,20 +959,20 @@ fn is_empty_fn(v: JValue) -> bool {
     is_empty(&v)
 }
 
-fn lower(s: JValue) -> String {
-    strval(&s).to_lowercase()
+fn lower(s: JValue) -> Result<String, JError> {
+    Ok(go_string(&s)?.to_lowercase())
 }
 
-fn upper(s: JValue) -> String {
-    strval(&s).to_uppercase()
+fn upper(s: JValue) -> Result<String, JError> {
+    Ok(go_string(&s)?.to_uppercase())
 }
 
-fn trim(s: JValue) -> String {
-    strval(&s).trim().to_string()
+fn trim(s: JValue) -> Result<String, JError> {
+    Ok(go_string(&s)?.trim().to_string())
 }
 
-fn replace(s: JValue, old: String, new: String) -> String {
-    strval(&s).replace(&old, &new)
+fn replace(s: JValue, old: String, new: String) -> Result<String, JError> {
+    Ok(go_string(&s)?.replace(&old, &new))
 }
 
 /// Registers everything on an environment.
@@ -918,6 +997,9 @@ pub fn register(env: &mut Environment<'static>) {
     both!("b64enc", b64enc);
     both!("b64dec", b64dec);
     both!("sha256sum", sha256sum);
+    env.add_filter("go_value", go_value);
+    env.add_filter("map_field", map_field);
+    env.add_filter("go_fields", go_fields);
     both!("trunc", trunc);
     both!("trimSuffix", trim_suffix);
     both!("trimPrefix", trim_prefix);
@@ -1029,7 +1111,19 @@ mod tests {
         assert_eq!(render("{{ 'x' | nindent(2) }}"), "\n  x");
         assert_eq!(render("{{ '' | indent(2) }}"), "  ");
         assert_eq!(render("{{ 'a\n' | indent(1) }}"), " a\n ");
-        assert_eq!(render("{{ 3 | nindent(0) }}"), "\n3");
+        // Sprig's string parameters refuse what is not a string, as Go does.
+        for (src, says) in [
+            ("{{ 3 | nindent(0) }}", "expected string; got int64"),
+            ("{{ none | trunc(63) }}", "invalid value; expected string"),
+            ("{{ true | upper }}", "expected string; got bool"),
+            ("{{ 3 | go_fields('hosts') }}", "can't evaluate field hosts"),
+            ("{{ none | map_field }}", "got interface {}"),
+        ] {
+            let mut env = Environment::new();
+            register(&mut env);
+            let e = env.render_str(src, ()).unwrap_err();
+            assert!(e.to_string().contains(says), "{src}: {e}");
+        }
         assert_eq!(render("{{ '\n a\nb\n\n' | block(2) }}"), "\n  a\n  b");
         assert_eq!(render("{{ '\n  \n' | block(2) }}"), "");
         assert_eq!(render("{{ 'a\"b' | quote }}"), "\"a\\\"b\"");

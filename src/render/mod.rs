@@ -6,9 +6,6 @@ pub mod convert;
 pub mod functions;
 pub mod gate;
 mod guard;
-pub mod head;
-pub mod output;
-pub mod phases;
 pub mod prepare;
 
 use crate::chart::Chart;
@@ -252,39 +249,14 @@ pub struct Rendered {
     pub notices: Vec<String>,
 }
 
-/// A rendered file split into documents and parsed, ready for sorting.
-#[derive(Debug)]
-pub struct ParsedFile {
-    pub path: String,
-    /// The file's documents, or the YAML error Helm would report for it.
-    pub manifests: Result<Vec<output::Manifest>>,
-}
-
-/// The result of [`render_parsed`].
-#[derive(Debug, Default)]
-pub struct RenderedParsed {
-    /// Sorted by path.
-    pub files: Vec<ParsedFile>,
-    pub notices: Vec<String>,
-}
-
 /// Renders every template of the chart tree. `values` are the final,
 /// coalesced values of the root chart.
 pub fn render(chart: &Chart, values: &Map, opts: &RenderOptions) -> Result<Rendered> {
-    let (files, notices) = render_jobs(chart, values, opts, |job, content| RenderedFile {
+    let (files, notices) = render_each(chart, values, opts, |job, content| RenderedFile {
         path: job.to_string(),
         content,
     })?;
     Ok(Rendered { files, notices })
-}
-
-/// [`render`], with each file also split and parsed into manifests.
-pub fn render_parsed(chart: &Chart, values: &Map, opts: &RenderOptions) -> Result<RenderedParsed> {
-    let (files, notices) = render_jobs(chart, values, opts, |job, content| ParsedFile {
-        path: job.to_string(),
-        manifests: output::parse_file(job, &content),
-    })?;
-    Ok(RenderedParsed { files, notices })
 }
 
 /// Whether a chart whose templates do not parse is written in Go's
@@ -423,19 +395,22 @@ fn render_one(
                 template_error(&e, &job.name)
             }
         })?;
-        String::from_utf8(buf).map(Outcome::Text).map_err(|_| {
-            Error::new(
-                Kind::Render,
-                format!("{} rendered bytes that are not UTF-8", job.name),
-            )
-        })
+        String::from_utf8(buf)
+            .map(|text| Outcome::Text(functions::without_no_value(text)))
+            .map_err(|_| {
+                Error::new(
+                    Kind::Render,
+                    format!("{} rendered bytes that are not UTF-8", job.name),
+                )
+            })
     });
     outcome.map(|o| (o, compiled))
 }
 
-/// [`render_templates`], with a Go-template chart's parse error saying
-/// what the chart is.
-fn render_jobs<T>(
+/// Renders every template of the chart tree, handing each file's path and
+/// text to `finish`; returns the results sorted by path and the notices.
+/// A Go-template chart's parse error says what the chart is.
+pub fn render_each<T>(
     chart: &Chart,
     values: &Map,
     opts: &RenderOptions,

@@ -105,9 +105,31 @@ pub fn remember_values(m: &Map) {
     }
 }
 
-/// Remembers values given to secret-looking keys in a `--set` flag before
-/// it is parsed, so even an error quoting the flag is masked.
-pub fn remember_set_flag(flag: &str) {
+/// Remembers what the `--set` family of flags gives secret-looking keys,
+/// before the flags are parsed, so even an error quoting one is masked.
+pub fn remember_set_flags(src: &crate::values::Sources) {
+    for flag in src
+        .set
+        .iter()
+        .chain(&src.set_string)
+        .chain(&src.set_json)
+        .chain(&src.set_literal)
+    {
+        remember_set_flag(flag);
+    }
+}
+
+/// Remembers what the loaded user values hold that must be masked: every
+/// secret-looking value and every text `--set-file` read (which may be a
+/// key or /proc/self/environ, and is never quoted back).
+pub fn remember_user_values(user: &crate::values::UserValues) {
+    remember_values(&user.values);
+    for t in &user.file_texts {
+        remember(t);
+    }
+}
+
+fn remember_set_flag(flag: &str) {
     for pair in flag.split(',') {
         if let Some((k, v)) = pair.split_once('=') {
             let last = k.rsplit('.').next().unwrap_or(k);

@@ -106,31 +106,20 @@ pub fn parse_values_text(text: &str, name: &str) -> Result<Map> {
 /// Where a values path was last set: file, line, column.
 pub type Origins = std::collections::HashMap<String, (String, usize, usize)>;
 
+/// The user-supplied values, and the texts `--set-file` read into them
+/// (which the caller must never print: a file may hold a key).
+#[derive(Debug, Default)]
+pub struct UserValues {
+    pub values: Map,
+    pub file_texts: Vec<String>,
+}
+
 /// Builds the user-supplied values map, in Helm's fixed order: `-f` files,
-/// then `--set-json`, `--set`, `--set-string`, `--set-file`, `--set-literal`.
-pub fn user_values(src: &Sources) -> Result<Map> {
-    user_values_with_origins(src, &mut Origins::new())
-}
-
-/// Like [`user_values`], recording where each path in the files was set.
-pub fn user_values_with_origins(src: &Sources, origins: &mut Origins) -> Result<Map> {
-    let base = user_values_inner(src, origins)?;
-    // Secret-looking values are masked in anything printed from here on.
-    crate::secrets::redact::remember_values(&base);
-    Ok(base)
-}
-
-fn user_values_inner(src: &Sources, origins: &mut Origins) -> Result<Map> {
-    for flag in src
-        .set
-        .iter()
-        .chain(&src.set_string)
-        .chain(&src.set_json)
-        .chain(&src.set_literal)
-    {
-        crate::secrets::redact::remember_set_flag(flag);
-    }
+/// then `--set-json`, `--set`, `--set-string`, `--set-file`, `--set-literal`,
+/// recording where each path in the files was set.
+pub fn user_values(src: &Sources, origins: &mut Origins) -> Result<UserValues> {
     let mut base = Map::new();
+    let mut file_texts = Vec::new();
     for f in &src.files {
         let text = read_source(f)?;
         let name = if f == "-" { "<stdin>" } else { f.as_str() };
@@ -194,10 +183,8 @@ fn user_values_inner(src: &Sources, origins: &mut Origins) -> Result<Map> {
         // malformed flag.
         let mut unreadable = None;
         let mut reader = |p: &str| -> std::result::Result<Value, String> {
-            // A file's content is never quoted back (it may be a key or
-            // /proc/self/environ): it is masked like a secret.
             read_source(p)
-                .inspect(|text| crate::secrets::redact::remember(text))
+                .inspect(|text| file_texts.push(text.clone()))
                 .map(Value::String)
                 .map_err(|e| {
                     let m = e.message.clone();
@@ -214,7 +201,10 @@ fn user_values_inner(src: &Sources, origins: &mut Origins) -> Result<Map> {
     for s in &src.set_literal {
         set::parse_set_literal(s, &mut base).map_err(|e| set_err("--set-literal", s, e))?;
     }
-    Ok(base)
+    Ok(UserValues {
+        values: base,
+        file_texts,
+    })
 }
 
 fn set_err(flag: &str, _arg: &str, e: String) -> Error {

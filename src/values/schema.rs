@@ -13,6 +13,9 @@ pub struct Violation {
     /// A finding Helm would render anyway (an unknown key, a value outside
     /// the listed choices): `template` warns, `--strict` and `lint` refuse.
     pub advisory: bool,
+    /// A value of the wrong type. Helm renders it, so `template` refuses it
+    /// only where the objects it renders are ones the API server rejects.
+    pub mismatch: bool,
 }
 
 pub fn to_serde(v: &Value) -> serde_json::Value {
@@ -168,6 +171,7 @@ fn violations(schema: &serde_json::Value, values: &Map) -> Result<Vec<Violation>
                         message: "unknown key (not allowed by the chart's schema)".into(),
                         hint,
                         advisory: true,
+                        mismatch: false,
                     });
                 }
             }
@@ -186,6 +190,7 @@ fn violations(schema: &serde_json::Value, values: &Map) -> Result<Vec<Violation>
                     message: "missing required setting".into(),
                     hint: None,
                     advisory: false,
+                    mismatch: false,
                 });
             }
             kind => out.push(Violation {
@@ -196,10 +201,28 @@ fn violations(schema: &serde_json::Value, values: &Map) -> Result<Vec<Violation>
                     kind,
                     ValidationErrorKind::Enum { .. } | ValidationErrorKind::Pattern { .. }
                 ),
+                mismatch: matches!(kind, ValidationErrorKind::Type { .. })
+                    && !expects_collection(schema, err.schema_path().as_str()),
             }),
         }
     }
     Ok(out)
+}
+
+/// Whether the `type` at a schema location asks for a section (a map or a
+/// list that is a setting, not a list's item). Go's templates read a
+/// section's fields and range over a list, and fail when either is a single
+/// value: such a mismatch refuses at once.
+fn expects_collection(schema: &serde_json::Value, schema_path: &str) -> bool {
+    if schema_path.trim_end_matches("/type").ends_with("/items") {
+        return false;
+    }
+    let wants = |t: &serde_json::Value| matches!(t.as_str(), Some("object" | "array"));
+    match schema.pointer(schema_path) {
+        Some(serde_json::Value::Array(types)) => types.iter().any(wants),
+        Some(t) => wants(t),
+        None => false,
+    }
 }
 
 /// The validator's message with the offending value, which it quotes

@@ -48,7 +48,9 @@
 {{ k }}: {{ v | quote }}
 {%- endfor -%}
 {%- endif -%}
-{%- for k, v in ctx.Values["additional" ~ suffix] | items %}
+{#- Go ranges over nil as over nothing. -#}
+{%- set extra = ctx.Values["additional" ~ suffix] -%}
+{%- for k, v in (extra if extra is defined and extra is not none else {}) | items %}
 {{ k }}: {{ v | quote }}
 {%- endfor -%}
 {%- endmacro -%}

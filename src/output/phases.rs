@@ -4,7 +4,7 @@
 //! Jobs. Hook Jobs can carry a content hash in their names, since a Job's
 //! template cannot be changed in place.
 
-use super::output::{kind_cmp, Manifest};
+use super::{kind_cmp, Manifest};
 use crate::error::Result;
 use crate::values::{yamlout, Value};
 use sha2::Digest;
@@ -178,7 +178,7 @@ pub fn write(dir: &std::path::Path, phases: &[Phase], namespace: &str) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::output::parse_manifest;
+    use crate::output::parse_manifest;
 
     fn m(text: &str) -> Manifest {
         parse_manifest("c/templates/x.yaml", text.to_string()).unwrap()

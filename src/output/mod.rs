@@ -2,8 +2,11 @@
 //! split on `---`, hooks separated out, both sorted by Helm's kind install
 //! order, each printed as `---\n# Source: PATH\n<content>\n`.
 
-use super::RenderedFile;
+pub mod head;
+pub mod phases;
+
 use crate::error::{Error, Kind, Result};
+use crate::render::RenderedFile;
 use crate::values::{yaml, Value};
 
 /// Helm 4.1's install order of kinds.
@@ -197,15 +200,12 @@ fn refuse_collection_annotations(path: &str, doc: &Value) -> Result<()> {
 /// YAML mapping. Documents in plain block YAML are only scanned for their
 /// head ([`super::head`]); the rest go through the full parser.
 pub fn parse_manifest(path: &str, content: String) -> Result<Manifest> {
-    let (head, doc) = match super::head::read(&content) {
+    let (head, doc) = match head::read(&content) {
         Some(h) => (h, std::sync::OnceLock::new()),
         None => {
             let doc = full_parse(path, &content)?;
             refuse_collection_annotations(path, &doc)?;
-            (
-                super::head::Head::from_tree(&doc),
-                std::sync::OnceLock::from(doc),
-            )
+            (head::Head::from_tree(&doc), std::sync::OnceLock::from(doc))
         }
     };
     let text = |v: Option<Value>| v.map(|v| v.to_string()).unwrap_or_default();
@@ -279,11 +279,28 @@ pub fn parse_file(path: &str, content: &str) -> Result<Vec<Manifest>> {
         .collect()
 }
 
+/// A rendered file split into documents and parsed, ready for sorting.
+#[derive(Debug)]
+pub struct ParsedFile {
+    pub path: String,
+    /// The file's documents, or the YAML error Helm would report for it.
+    pub manifests: Result<Vec<Manifest>>,
+}
+
+/// Splits and parses one rendered file (what [`crate::render::render_each`]
+/// hands over) into a [`ParsedFile`].
+pub fn parse_rendered(path: &str, content: String) -> ParsedFile {
+    ParsedFile {
+        path: path.to_string(),
+        manifests: parse_file(path, &content),
+    }
+}
+
 /// Classifies parsed files (sorted by path), then sorts manifests and hooks
 /// by kind. Unknown hook events drop the document, with a note in `notes`.
 /// The first file (by path) that failed to parse is the error reported.
 pub fn sort_parsed(
-    files: Vec<super::ParsedFile>,
+    files: Vec<ParsedFile>,
     notes: &mut Vec<String>,
 ) -> Result<(Vec<Manifest>, Vec<Manifest>)> {
     let mut generic = Vec::new();
@@ -317,7 +334,7 @@ pub fn sort_manifests(
     sorted.sort_by(|a, b| a.path.cmp(&b.path));
     let parsed = sorted
         .into_iter()
-        .map(|f| super::ParsedFile {
+        .map(|f| ParsedFile {
             path: f.path.clone(),
             manifests: parse_file(&f.path, &f.content),
         })

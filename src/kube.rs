@@ -12,17 +12,17 @@ pub const MIN_MINOR: u64 = 27;
 pub const MAX_MINOR: u64 = 35;
 
 static K8S: &[(u64, &[u8])] = &[
-    (27, include_bytes!("../../schemas/k8s-1.27.json.gz")),
-    (28, include_bytes!("../../schemas/k8s-1.28.json.gz")),
-    (29, include_bytes!("../../schemas/k8s-1.29.json.gz")),
-    (30, include_bytes!("../../schemas/k8s-1.30.json.gz")),
-    (31, include_bytes!("../../schemas/k8s-1.31.json.gz")),
-    (32, include_bytes!("../../schemas/k8s-1.32.json.gz")),
-    (33, include_bytes!("../../schemas/k8s-1.33.json.gz")),
-    (34, include_bytes!("../../schemas/k8s-1.34.json.gz")),
-    (35, include_bytes!("../../schemas/k8s-1.35.json.gz")),
+    (27, include_bytes!("../schemas/k8s-1.27.json.gz")),
+    (28, include_bytes!("../schemas/k8s-1.28.json.gz")),
+    (29, include_bytes!("../schemas/k8s-1.29.json.gz")),
+    (30, include_bytes!("../schemas/k8s-1.30.json.gz")),
+    (31, include_bytes!("../schemas/k8s-1.31.json.gz")),
+    (32, include_bytes!("../schemas/k8s-1.32.json.gz")),
+    (33, include_bytes!("../schemas/k8s-1.33.json.gz")),
+    (34, include_bytes!("../schemas/k8s-1.34.json.gz")),
+    (35, include_bytes!("../schemas/k8s-1.35.json.gz")),
 ];
-static CRDS: &[u8] = include_bytes!("../../schemas/crds.json.gz");
+static CRDS: &[u8] = include_bytes!("../schemas/crds.json.gz");
 
 fn gunzip_json(data: &[u8]) -> serde_json::Value {
     let mut s = String::new();
@@ -94,6 +94,33 @@ impl Schemas {
                 .collect(),
         )
     }
+}
+
+/// Kubernetes quantities: CPU in cores, memory in bytes.
+pub fn parse_quantity(q: &Value) -> Option<f64> {
+    let s = match q {
+        Value::String(s) => s.trim().to_string(),
+        Value::Float(x) => return Some(*x),
+        Value::Int(i) => return Some(*i as f64),
+        _ => return None,
+    };
+    let split = s.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(s.len());
+    let (num, suffix) = s.split_at(split);
+    let n: f64 = num.parse().ok()?;
+    let mult = match suffix {
+        "" => 1.0,
+        "m" => 1e-3,
+        "k" => 1e3,
+        "M" => 1e6,
+        "G" => 1e9,
+        "T" => 1e12,
+        "Ki" => 1024.0,
+        "Mi" => 1024.0 * 1024.0,
+        "Gi" => 1024.0 * 1024.0 * 1024.0,
+        "Ti" => 1024.0f64.powi(4),
+        _ => return None,
+    };
+    Some(n * mult)
 }
 
 fn qualified_name(s: &str) -> bool {
@@ -270,7 +297,7 @@ pub fn resource_rules(obj: &Value) -> Vec<(String, String)> {
                 let lim = c.path(&format!("resources.limits.{res}"));
                 for (kind, q) in [("requests", req), ("limits", lim)] {
                     if let Some(q) = q {
-                        if super::parse_quantity(q).is_none() {
+                        if parse_quantity(q).is_none() {
                             out.push((
                                 format!("{base}.{kind}.{res}"),
                                 format!("{q} is not a valid quantity (e.g. 500m, 2, 512Mi, 4Gi)"),
@@ -278,10 +305,9 @@ pub fn resource_rules(obj: &Value) -> Vec<(String, String)> {
                         }
                     }
                 }
-                if let (Some(r), Some(l)) = (
-                    req.and_then(super::parse_quantity),
-                    lim.and_then(super::parse_quantity),
-                ) {
+                if let (Some(r), Some(l)) =
+                    (req.and_then(parse_quantity), lim.and_then(parse_quantity))
+                {
                     if r > l {
                         out.push((
                             format!("{base}.requests.{res}"),

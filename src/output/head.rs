@@ -439,9 +439,9 @@ mod tests {
             let mut c = chart.clone();
             let mut w = crate::values::merge::Warnings::default();
             let vals = crate::chart::dependencies::compute_values(&mut c, user, &mut w).unwrap();
-            let r = super::super::render(&c, &vals, &Default::default()).unwrap();
+            let r = crate::render::render(&c, &vals, &Default::default()).unwrap();
             for f in r.files {
-                docs.extend(super::super::output::split_documents(&f.content));
+                docs.extend(crate::output::split_documents(&f.content));
             }
         }
         assert!(docs.len() > 50);
