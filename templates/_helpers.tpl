@@ -11,7 +11,7 @@
 {%- set eso = ctx.Values.externalSecrets -%}
 {%- set create = ctx.Values.secrets.create.tracecat -%}
 {%- if eso.enabled and eso.coreSecrets.enabled and eso.coreSecrets.secretArn -%}
-{{ eso.coreSecrets.targetSecretName }}
+{{ eso.coreSecrets.targetSecretName | go_value }}
 {%- elif create.enabled -%}
 {{ create.name }}
 {%- elif ctx.Values.secrets.existingSecret -%}
@@ -24,7 +24,7 @@
 {%- macro postgres_secret_name(ctx) -%}
 {%- set eso = ctx.Values.externalSecrets -%}
 {%- if eso.enabled and eso.postgres.enabled and eso.postgres.secretArn -%}
-{{ eso.postgres.targetSecretName }}
+{{ eso.postgres.targetSecretName | go_value }}
 {%- elif ctx.Values.externalPostgres.auth.existingSecret -%}
 {{ ctx.Values.externalPostgres.auth.existingSecret }}
 {%- elif ctx.Values.secrets.create.postgres.enabled -%}
@@ -35,7 +35,7 @@
 {%- macro redis_secret_name(ctx) -%}
 {%- set eso = ctx.Values.externalSecrets -%}
 {%- if eso.enabled and eso.redis.enabled and eso.redis.secretArn -%}
-{{ eso.redis.targetSecretName }}
+{{ eso.redis.targetSecretName | go_value }}
 {%- elif ctx.Values.externalRedis.auth.existingSecret -%}
 {{ ctx.Values.externalRedis.auth.existingSecret }}
 {%- elif ctx.Values.secrets.create.redis.enabled -%}
@@ -46,7 +46,7 @@
 {%- macro temporal_secret_name(ctx) -%}
 {%- set eso = ctx.Values.externalSecrets -%}
 {%- if eso.enabled and eso.temporal.enabled and eso.temporal.secretArn -%}
-{{ eso.temporal.targetSecretName }}
+{{ eso.temporal.targetSecretName | go_value }}
 {%- elif ctx.Values.externalTemporal.auth.existingSecret -%}
 {{ ctx.Values.externalTemporal.auth.existingSecret }}
 {%- endif -%}

@@ -360,6 +360,26 @@ fn go_fields(v: JValue, field: String) -> Result<JValue, JError> {
     }
 }
 
+/// `m | go_items`: a map's (key, value) pairs as Go's `range $k, $v := m`
+/// visits them: nil and missing are nothing to visit, a scalar is refused.
+fn go_items(v: JValue) -> Result<JValue, JError> {
+    match v.kind() {
+        ValueKind::Undefined | ValueKind::None => Ok(JValue::from(Vec::<JValue>::new())),
+        ValueKind::Map => {
+            let mut pairs = Vec::new();
+            for k in v.try_iter()? {
+                let val = v.get_item(&k)?;
+                pairs.push(JValue::from(vec![k, val]));
+            }
+            Ok(JValue::from(pairs))
+        }
+        _ => Err(err(format!(
+            "range can't iterate over {}",
+            super::convert::go_str(&v)
+        ))),
+    }
+}
+
 /// Go's name for the type a value decodes to.
 fn go_type(v: &Value) -> &'static str {
     crate::values::set::go_type(v)
@@ -1000,6 +1020,7 @@ pub fn register(env: &mut Environment<'static>) {
     env.add_filter("go_value", go_value);
     env.add_filter("map_field", map_field);
     env.add_filter("go_fields", go_fields);
+    env.add_filter("go_items", go_items);
     both!("trunc", trunc);
     both!("trimSuffix", trim_suffix);
     both!("trimPrefix", trim_prefix);
@@ -1111,6 +1132,9 @@ mod tests {
         assert_eq!(render("{{ 'x' | nindent(2) }}"), "\n  x");
         assert_eq!(render("{{ '' | indent(2) }}"), "  ");
         assert_eq!(render("{{ 'a\n' | indent(1) }}"), " a\n ");
+        assert_eq!(render("{% for k, v in none | go_items %}x{% endfor %}"), "");
+        assert_eq!(render("{{ none | go_value }}"), "<no value>");
+        assert_eq!(without_no_value("a: <no value>\n".into()), "a: \n");
         // Sprig's string parameters refuse what is not a string, as Go does.
         for (src, says) in [
             ("{{ 3 | nindent(0) }}", "expected string; got int64"),
@@ -1118,6 +1142,7 @@ mod tests {
             ("{{ true | upper }}", "expected string; got bool"),
             ("{{ 3 | go_fields('hosts') }}", "can't evaluate field hosts"),
             ("{{ none | map_field }}", "got interface {}"),
+            ("{{ 3 | go_items }}", "range can't iterate over 3"),
         ] {
             let mut env = Environment::new();
             register(&mut env);

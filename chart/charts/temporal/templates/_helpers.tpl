@@ -48,9 +48,7 @@
 {{ k }}: {{ v | quote }}
 {%- endfor -%}
 {%- endif -%}
-{#- Go ranges over nil as over nothing. -#}
-{%- set extra = ctx.Values["additional" ~ suffix] -%}
-{%- for k, v in (extra if extra is defined and extra is not none else {}) | items %}
+{%- for k, v in ctx.Values["additional" ~ suffix] | go_items %}
 {{ k }}: {{ v | quote }}
 {%- endfor -%}
 {%- endmacro -%}
