@@ -185,19 +185,7 @@ pub fn validate_schema(
     if !refuse.is_empty() && (strict || refuse.iter().any(|(_, v)| !v.mismatch)) {
         return Err(schema_error(&refuse, origins));
     }
-    let mut warnings: Vec<String> = warn
-        .iter()
-        .take(SHOWN)
-        .map(|(_, v)| {
-            format!(
-                "warning: {}; Helm ignores it, --strict refuses it",
-                describe(v, origins)
-            )
-        })
-        .collect();
-    if warn.len() > SHOWN {
-        warnings.push(format!("warning: ... and {} more", warn.len() - SHOWN));
-    }
+    let warnings = warning_lines(&warn, origins, "Helm ignores it, --strict refuses it");
     Ok(SchemaCheck {
         warnings,
         mismatches: refuse,
@@ -209,21 +197,22 @@ pub fn mismatch_warnings(
     mismatches: &[(String, schema::Violation)],
     origins: &Origins,
 ) -> Vec<String> {
-    let mut out: Vec<String> = mismatches
+    warning_lines(mismatches, origins, "Helm renders it, --strict refuses it")
+}
+
+/// One warning line per violation, `why` after each; one screen at most.
+fn warning_lines(
+    found: &[(String, schema::Violation)],
+    origins: &Origins,
+    why: &str,
+) -> Vec<String> {
+    let mut out: Vec<String> = found
         .iter()
         .take(SHOWN)
-        .map(|(_, v)| {
-            format!(
-                "warning: {}; Helm renders it, --strict refuses it",
-                describe(v, origins)
-            )
-        })
+        .map(|(_, v)| format!("warning: {}; {why}", describe(v, origins)))
         .collect();
-    if mismatches.len() > SHOWN {
-        out.push(format!(
-            "warning: ... and {} more",
-            mismatches.len() - SHOWN
-        ));
+    if found.len() > SHOWN {
+        out.push(format!("warning: ... and {} more", found.len() - SHOWN));
     }
     out
 }

@@ -202,17 +202,23 @@ fn violations(schema: &serde_json::Value, values: &Map) -> Result<Vec<Violation>
                     ValidationErrorKind::Enum { .. } | ValidationErrorKind::Pattern { .. }
                 ),
                 mismatch: matches!(kind, ValidationErrorKind::Type { .. })
-                    && !expects_collection(schema, err.schema_path().as_str()),
+                    && !(is_scalar(err.instance())
+                        && expects_collection(schema, err.schema_path().as_str())),
             }),
         }
     }
     Ok(out)
 }
 
+fn is_scalar(v: &serde_json::Value) -> bool {
+    !(v.is_object() || v.is_array())
+}
+
 /// Whether the `type` at a schema location asks for a section (a map or a
 /// list that is a setting, not a list's item). Go's templates read a
 /// section's fields and range over a list, and fail when either is a single
-/// value: such a mismatch refuses at once.
+/// value: such a mismatch refuses at once (a list for a map, or a map for
+/// a list, ranges and prints like one).
 fn expects_collection(schema: &serde_json::Value, schema_path: &str) -> bool {
     if schema_path.trim_end_matches("/type").ends_with("/items") {
         return false;
