@@ -361,11 +361,23 @@ pub fn render_loaded(req: &Request, loaded: Loaded) -> Result<Release> {
     let rendered = render::render_each(&chart, &vals, &req.render, output::parse_rendered);
     // Values of the wrong type are refused where Helm would put objects the
     // API server rejects in front of it (or where the render fails on them).
+    // A list or single value where a section belongs fails in Helm where a
+    // template reads a field of it (or ranges over a single value).
     if !check.mismatches.is_empty() {
-        let invalid = match &rendered {
-            Ok((files, _)) => first_invalid(files, &req.render.kube_version)
+        let shapes: Vec<_> = check
+            .mismatches
+            .iter()
+            .filter_map(|(_, v)| v.wrong_shape.clone())
+            .collect();
+        let read = match shapes.is_empty() {
+            true => None,
+            false => render::wrong_shape_read(&chart, &vals, &req.render, &shapes),
+        };
+        let invalid = match (read, &rendered) {
+            (Some(read), _) => Some(format!("the chart reads them as sections or lists: {read}")),
+            (None, Ok((files, _))) => first_invalid(files, &req.render.kube_version)
                 .map(|why| format!("they render objects the API server rejects: {why}")),
-            Err(e) => Some(format!("the chart cannot render them: {}", e.message)),
+            (None, Err(e)) => Some(format!("the chart cannot render them: {}", e.message)),
         };
         if let Some(why) = invalid {
             let mut e = schema_error(&check.mismatches, &origins);

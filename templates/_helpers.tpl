@@ -28,7 +28,7 @@
 {%- elif ctx.Values.externalPostgres.auth.existingSecret -%}
 {{ ctx.Values.externalPostgres.auth.existingSecret }}
 {%- elif ctx.Values.secrets.create.postgres.enabled -%}
-{{ ctx.Values.secrets.create.postgres.name }}
+{{ required("secrets.create.postgres.name is required when postgres secret template is enabled", ctx.Values.secrets.create.postgres.name) }}
 {%- endif -%}
 {%- endmacro -%}
 
@@ -39,7 +39,7 @@
 {%- elif ctx.Values.externalRedis.auth.existingSecret -%}
 {{ ctx.Values.externalRedis.auth.existingSecret }}
 {%- elif ctx.Values.secrets.create.redis.enabled -%}
-{{ ctx.Values.secrets.create.redis.name }}
+{{ required("secrets.create.redis.name is required when redis secret template is enabled", ctx.Values.secrets.create.redis.name) }}
 {%- endif -%}
 {%- endmacro -%}
 
@@ -294,7 +294,7 @@ annotations:
 {%- set host = required("externalPostgres.host is required", pg.host) -%}
 {%- set secret = postgres_secret_name(ctx) -%}
 {%- if not (secret or pg.auth.secretArn) -%}
-{{ fail("externalPostgres.auth.existingSecret, externalPostgres.auth.secretArn, secrets.create.postgres.enabled, or externalSecrets.postgres (with secretArn) is required") }}
+{{ fail("externalPostgres.auth.existingSecret, externalPostgres.auth.secretArn, or secrets.create.postgres.enabled is required") }}
 {%- endif -%}
 {#- With a secret ARN the user is the one named, else the secret's. -#}
 {%- if pg.auth.secretArn %}
@@ -349,15 +349,6 @@ annotations:
 {%- else -%}
 {{ fail("externalRedis.auth.existingSecret, externalRedis.auth.secretArn, or secrets.create.redis.enabled is required") }}
 {%- endif %}
-{%- endmacro -%}
-
-{#- Does tracecat.auth.types include this method? -#}
-{%- macro auth_has(ctx, method) -%}
-{#- A comma-separated item equal to `method` once Go's spaces (the
-    chart's `\s*` around it) are trimmed. -#}
-{%- for t in ctx.Values.tracecat.auth.types | string | splitList(",") if (t | trimAll(" \t\n\r\f")) == method %}
-{%- if loop.first %}yes{% endif %}
-{%- endfor %}
 {%- endmacro -%}
 
 {%- macro env_oidc(ctx) -%}

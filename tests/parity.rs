@@ -106,6 +106,40 @@ fn a_wrong_type_refuses_only_where_it_renders_objects_the_server_rejects() {
 }
 
 #[test]
+fn a_value_of_the_wrong_shape_refuses_only_where_the_chart_reads_it() {
+    let d = TempDir::new("shape");
+    // The frontend Ingress is off: Helm never ranges over its hosts.
+    let unread = quick_with(
+        &d,
+        "unread.yaml",
+        "temporal:\n  server:\n    frontend:\n      ingress:\n        enabled: false\n        hosts: true\n",
+    );
+    let out = template(&unread);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let e = stderr(&out);
+    assert!(
+        e.contains("warning: temporal.server.frontend.ingress.hosts: true is not of type")
+            && e.contains("Helm renders it, --strict refuses it"),
+        "{e}"
+    );
+    // The same value once the Ingress is on: Helm's schema Job reads its
+    // first host, and fails.
+    let read = quick_with(
+        &d,
+        "read.yaml",
+        "temporal:\n  server:\n    frontend:\n      ingress:\n        enabled: true\n        hosts: true\n",
+    );
+    let out = template(&read);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let e = stderr(&out);
+    assert!(
+        e.contains("can't index item of type bool (temporal.server.frontend.ingress.hosts is not a list)"),
+        "{e}"
+    );
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
 fn unknown_key_warnings_come_before_a_refusal() {
     // A typo is often why a required setting is missing: say both.
     let d = TempDir::new("typo-refusal");
@@ -125,64 +159,77 @@ fn unknown_key_warnings_come_before_a_refusal() {
 
 /// Each refusal below is one the public chart makes (`required`, `fail`
 /// or a value a template dereferences), named by the key Helm names.
+/// Helm 4 from get-peers.sh and the public chart beside the project, when
+/// both are there.
+fn helm_and_reference() -> Option<(PathBuf, PathBuf)> {
+    let chart = root().join("../shared/reference/public-chart/tracecat");
+    let helm = std::env::var("TRACECAT_PEERS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(std::env::var("HOME").unwrap()).join(".local/peers"))
+        .join("helm4");
+    (chart.exists() && helm.exists()).then_some((helm, chart))
+}
+
+/// Every `fail`, `required` and Go-level failure of the reference chart,
+/// one values file each in tests/refusals/ (first line `# refuses: TEXT`),
+/// layered over the quickstart: we refuse with TEXT and print nothing on
+/// stdout, and so does Helm on the public chart where it is installed.
 #[test]
 fn the_reference_chart_refusals_are_refusals() {
-    let d = TempDir::new("refusals");
-    let cases: &[(&str, &str)] = &[
-        (
-            "temporal:\n  server:\n    config:\n      persistence:\n        datastores:\n          visibility:\n            sql:\n              connectAddr: \"\"\n",
-            "Please specify connectAddr for visibility store",
-        ),
-        (
-            "temporal:\n  server:\n    config:\n      persistence:\n        datastores:\n          default: null\n",
-            "No valid driver configured for default store",
-        ),
-        (
-            "temporal:\n  server:\n    config:\n      persistence:\n        datastores:\n          default:\n            sql:\n              pluginName: sqlite\n              manageSchema: true\n",
-            "manageSchema is not supported for sqlite SQL database plugin",
-        ),
-        (
-            "secrets:\n  create:\n    tracecat:\n      enabled: true\n      name: core\n      dbEncryptionKey: k\n",
-            "secrets.create.tracecat.serviceKey is required",
-        ),
-        (
-            "secrets:\n  create:\n    postgres:\n      enabled: true\n      name: pg\n      password: p\n",
-            "secrets.create.postgres.username is required",
-        ),
-        ("image: null\n", "nil pointer evaluating"),
-        // The parent chart's own checks of the bundled Temporal's stores.
-        (
-            "temporal:\n  server:\n    config:\n      persistence:\n        datastores:\n          visibility:\n            sql:\n              user: \"\"\n",
-            "datastores.visibility.sql.user is required when temporal.enabled=true",
-        ),
-        (
-            "temporal:\n  server:\n    config:\n      persistence:\n        datastores:\n          visibility:\n            sql:\n              existingSecret: \"\"\n",
-            "datastores.visibility.sql.existingSecret (or sql.password) is required",
-        ),
-        (
-            "externalSecrets:\n  enabled: true\n  coreSecrets:\n    secretArn: arn:x\n",
-            "externalSecrets.clusterSecretStoreRef is required when ESO is enabled",
-        ),
-        // Go refuses a nil where a function takes a map, and a number where
-        // it takes a string.
-        (
-            "executor:\n  serviceAccount:\n    create: true\n    annotations: null\n",
-            "expected map[string]interface {}; got interface {}",
-        ),
-        (
-            "temporal:\n  fullnameOverride: 3\n",
-            "wrong type for value; expected string",
-        ),
-    ];
-    for (i, (values, says)) in cases.iter().enumerate() {
-        let out = template(&quick_with(&d, &format!("r{i}.yaml"), values));
-        assert_eq!(out.status.code(), Some(1), "{values}: {}", stderr(&out));
-        assert!(
-            stderr(&out).contains(says),
-            "{values}: expected {says:?} in {}",
-            stderr(&out)
-        );
-        assert!(out.stdout.is_empty(), "{values}");
+    let reference = helm_and_reference();
+    assert!(
+        reference.is_some() || std::env::var_os("CI").is_none(),
+        "CI must check the refusals against Helm"
+    );
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root().join("tests/refusals"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 50, "{} refusal cases", files.len());
+    let mut wrong = Vec::new();
+    for f in &files {
+        let text = std::fs::read_to_string(f).unwrap();
+        let says = text
+            .lines()
+            .next()
+            .and_then(|l| l.strip_prefix("# refuses: "))
+            .unwrap_or_else(|| panic!("{}: first line must be `# refuses: TEXT`", f.display()));
+        let name = f.file_name().unwrap().to_string_lossy();
+        let out = template(&[
+            "-f".into(),
+            quickstart(),
+            "-f".into(),
+            f.display().to_string(),
+        ]);
+        if out.status.code() != Some(1) || !out.stdout.is_empty() || !stderr(&out).contains(says) {
+            wrong.push(format!(
+                "{name}: we gave exit {:?}, {} bytes on stdout:\n{}",
+                out.status.code(),
+                out.stdout.len(),
+                stderr(&out)
+            ));
+        }
+        if let Some((helm, chart)) = &reference {
+            let h = std::process::Command::new(helm)
+                .args(["template", "tracecat"])
+                .arg(chart)
+                .args(["-f", &quickstart(), "-f"])
+                .arg(f)
+                .output()
+                .expect("helm");
+            if h.status.success() || !stderr(&h).contains(says) {
+                wrong.push(format!(
+                    "{name}: Helm does not refuse it that way:\n{}",
+                    stderr(&h)
+                ));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    if reference.is_none() {
+        eprintln!("SKIPPED the Helm side of the refusal cases: needs ../shared and get-peers.sh");
     }
 }
 
@@ -208,27 +255,19 @@ fn long_release_names_are_cut_as_helm_cuts_the_subchart_names() {
 /// get-peers.sh; CI has both, elsewhere the test says it was skipped.
 #[test]
 fn random_values_files_render_as_helm_renders_them() {
-    let shared = root().join("../shared");
-    let fuzz = shared.join("tools/parity-fuzz.py");
-    let chart = shared.join("reference/public-chart/tracecat");
-    let helm = std::env::var("TRACECAT_PEERS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(std::env::var("HOME").unwrap()).join(".local/peers"))
-        .join("helm4");
-    if !fuzz.exists() || !chart.exists() || !helm.exists() {
+    let fuzz = root().join("../shared/tools/parity-fuzz.py");
+    let Some((helm, _)) = helm_and_reference().filter(|_| fuzz.exists()) else {
         eprintln!(
-            "SKIPPED random_values_files_render_as_helm_renders_them: needs {}, {} and {} \
-             (../shared and get-peers.sh)",
-            fuzz.display(),
-            chart.display(),
-            helm.display()
+            "SKIPPED random_values_files_render_as_helm_renders_them: needs {}, the public \
+             chart and Helm 4 (../shared and get-peers.sh)",
+            fuzz.display()
         );
         assert!(
             std::env::var_os("CI").is_none(),
             "CI must run the parity check"
         );
         return;
-    }
+    };
     let count = std::env::var("TRACECAT_PARITY_COUNT").unwrap_or_else(|_| "200".into());
     let out_dir = TempDir::new("parity-fuzz");
     let renderer = format!(

@@ -356,7 +356,11 @@ fn kube_version_object(v: &str) -> JValue {
 
 /// Builds the `.` of every chart in the tree, keyed by the chart's full
 /// path (`tracecat`, `tracecat/charts/temporal`).
-pub fn build_dots(root: &Chart, values: &Map, opts: &RenderOptions) -> BTreeMap<String, Arc<Dot>> {
+pub fn build_dots(
+    root: &Chart,
+    values: JValue,
+    opts: &RenderOptions,
+) -> BTreeMap<String, Arc<Dot>> {
     let mut release = BTreeMap::new();
     release.insert("Name".to_string(), JValue::from(opts.release_name.as_str()));
     release.insert(
@@ -426,7 +430,6 @@ pub fn build_dots(root: &Chart, values: &Map, opts: &RenderOptions) -> BTreeMap<
         out.insert(path, dot.clone());
         JValue::from_dyn_object(dot)
     }
-    let vals = map_to_jinja(values);
-    rec(root, root.name(), vals, true, &release, &caps, &mut out);
+    rec(root, root.name(), values, true, &release, &caps, &mut out);
     out
 }

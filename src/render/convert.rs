@@ -67,7 +67,10 @@ pub fn from_jinja(v: &JValue) -> Value {
             }
             Value::Map(m)
         }
-        ValueKind::Plain => Value::String(v.to_string()),
+        ValueKind::Plain => match v.downcast_object_ref::<super::shape::Probe>() {
+            Some(p) => p.value().clone(),
+            None => Value::String(v.to_string()),
+        },
         _ => Value::Null,
     }
 }

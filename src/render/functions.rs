@@ -287,11 +287,20 @@ fn has_suffix(s: JValue, p: JValue) -> Result<bool, JError> {
     Ok(go_string(&s)?.ends_with(&go_string(&p)?))
 }
 
-fn has_key(m: JValue, key: String) -> bool {
-    m.kind() == ValueKind::Map
-        && m.get_item(&JValue::from(key.as_str()))
+/// Sprig's `hasKey`: nil is an empty table; anything else that is not a
+/// table is refused, as Go refuses the argument.
+fn has_key(m: JValue, key: String) -> Result<bool, JError> {
+    match m.kind() {
+        ValueKind::Map => Ok(m
+            .get_item(&JValue::from(key.as_str()))
             .map(|v| !v.is_undefined())
-            .unwrap_or(false)
+            .unwrap_or(false)),
+        ValueKind::Undefined | ValueKind::None => Ok(false),
+        _ => Err(err(format!(
+            "wrong type for value; expected map[string]interface {{}}; got {}",
+            go_type(&from_jinja(&m))
+        ))),
+    }
 }
 
 /// Sprig's `merge` (mergo without overwrite): keys already in `dst` win, maps

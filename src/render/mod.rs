@@ -7,6 +7,7 @@ pub mod functions;
 pub mod gate;
 mod guard;
 pub mod prepare;
+pub mod shape;
 
 use crate::chart::Chart;
 use crate::error::{Error, Kind, Result};
@@ -416,7 +417,28 @@ pub fn render_each<T>(
     opts: &RenderOptions,
     finish: impl Fn(&str, String) -> T,
 ) -> Result<(Vec<T>, Vec<String>)> {
-    render_templates(chart, values, opts, finish).map_err(|e| explain_go_chart(chart, e))
+    render_templates(chart, convert::map_to_jinja(values), opts, finish)
+        .map_err(|e| explain_go_chart(chart, e))
+}
+
+/// Whether the chart reads a field of, or ranges over, one of the values
+/// at `paths` (each of the wrong shape: see [`shape`]), which Go's
+/// templates fail on: what it read and where, else None.
+pub fn wrong_shape_read(
+    chart: &Chart,
+    values: &Map,
+    opts: &RenderOptions,
+    paths: &[Vec<shape::Step>],
+) -> Option<String> {
+    let reads = shape::Reads::default();
+    let probed = shape::with_probes(values, paths, &reads);
+    let failed = render_templates(chart, probed, opts, |_, _| ()).err()?;
+    let read = reads.first()?;
+    Some(match (&failed.file, failed.line) {
+        (Some(f), Some(l)) => format!("{read}, at {f}:{l}"),
+        (Some(f), None) => format!("{read}, in {f}"),
+        _ => read,
+    })
 }
 
 /// Renders the chart tree's templates one after the other in Helm's order
@@ -424,7 +446,7 @@ pub fn render_each<T>(
 /// the templates made them.
 fn render_templates<T>(
     chart: &Chart,
-    values: &Map,
+    values: JValue,
     opts: &RenderOptions,
     finish: impl Fn(&str, String) -> T,
 ) -> Result<(Vec<T>, Vec<String>)> {

@@ -2,6 +2,7 @@
 //! chart as Helm does, with each violation reported by values path.
 
 use super::model::{Map, Value};
+use crate::render::shape::Step;
 use jsonschema::error::ValidationErrorKind;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -16,6 +17,10 @@ pub struct Violation {
     /// A value of the wrong type. Helm renders it, so `template` refuses it
     /// only where the objects it renders are ones the API server rejects.
     pub mismatch: bool,
+    /// Where the value is a list or a single value but the schema wants a
+    /// section (or a single value where it wants a list): Helm fails only
+    /// where a template reads a field of it or ranges over it.
+    pub wrong_shape: Option<Vec<Step>>,
 }
 
 pub fn to_serde(v: &Value) -> serde_json::Value {
@@ -172,6 +177,7 @@ fn violations(schema: &serde_json::Value, values: &Map) -> Result<Vec<Violation>
                         hint,
                         advisory: true,
                         mismatch: false,
+                        wrong_shape: None,
                     });
                 }
             }
@@ -191,6 +197,7 @@ fn violations(schema: &serde_json::Value, values: &Map) -> Result<Vec<Violation>
                     hint: None,
                     advisory: false,
                     mismatch: false,
+                    wrong_shape: None,
                 });
             }
             kind => out.push(Violation {
@@ -201,34 +208,46 @@ fn violations(schema: &serde_json::Value, values: &Map) -> Result<Vec<Violation>
                     kind,
                     ValidationErrorKind::Enum { .. } | ValidationErrorKind::Pattern { .. }
                 ),
-                mismatch: matches!(kind, ValidationErrorKind::Type { .. })
-                    && !(is_scalar(err.instance())
-                        && expects_collection(schema, err.schema_path().as_str())),
+                mismatch: matches!(kind, ValidationErrorKind::Type { .. }),
+                wrong_shape: wrong_shape(kind, err.instance(), schema, err.schema_path().as_str())
+                    .then(|| steps(err.instance_path())),
             }),
         }
     }
     Ok(out)
 }
 
-fn is_scalar(v: &serde_json::Value) -> bool {
-    !(v.is_object() || v.is_array())
-}
-
-/// Whether the `type` at a schema location asks for a section (a map or a
-/// list that is a setting, not a list's item). Go's templates read a
-/// section's fields and range over a list, and fail when either is a single
-/// value: such a mismatch refuses at once (a list for a map, or a map for
-/// a list, ranges and prints like one).
-fn expects_collection(schema: &serde_json::Value, schema_path: &str) -> bool {
-    if schema_path.trim_end_matches("/type").ends_with("/items") {
+/// Whether a type error is a value that is not a section where the schema
+/// wants one (a list or a single value), or a single value where it wants a
+/// list: see [`Violation::wrong_shape`].
+fn wrong_shape(
+    kind: &ValidationErrorKind,
+    instance: &serde_json::Value,
+    schema: &serde_json::Value,
+    schema_path: &str,
+) -> bool {
+    if !matches!(kind, ValidationErrorKind::Type { .. }) || instance.is_object() {
         return false;
     }
-    let wants = |t: &serde_json::Value| matches!(t.as_str(), Some("object" | "array"));
+    let wants = |t: &serde_json::Value, what: &str| match t {
+        serde_json::Value::Array(types) => types.iter().any(|t| t.as_str() == Some(what)),
+        t => t.as_str() == Some(what),
+    };
     match schema.pointer(schema_path) {
-        Some(serde_json::Value::Array(types)) => types.iter().any(wants),
-        Some(t) => wants(t),
+        Some(t) if instance.is_array() => wants(t, "object"),
+        Some(t) => wants(t, "object") || wants(t, "array"),
         None => false,
     }
+}
+
+/// The steps of a validator's instance path.
+fn steps(at: &jsonschema::paths::Location) -> Vec<Step> {
+    at.iter()
+        .map(|seg| match seg {
+            jsonschema::paths::LocationSegment::Property(k) => Step::Key(k.into_owned()),
+            jsonschema::paths::LocationSegment::Index(i) => Step::Index(i),
+        })
+        .collect()
 }
 
 /// The validator's message with the offending value, which it quotes

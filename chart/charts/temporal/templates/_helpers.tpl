@@ -114,7 +114,11 @@ app.kubernetes.io/component: {{ component }}
 {%- else -%}
 {{ fail("No valid driver configured for " ~ sname ~ " store") }}
 {%- endif -%}
-{%- set sc = cfg[driver] or {} -%}
+{%- set sc = cfg[driver] -%}
+{#- The reference sets defaults into the driver's table: a null one fails. -#}
+{%- if sc is none -%}
+{{ fail("error calling set: assignment to entry in nil map (datastores." ~ sname ~ "." ~ driver ~ " is null)") }}
+{%- endif -%}
 {%- if driver != "elasticsearch" and not hasKey(sc, "createDatabase") -%}
 {%- set sc = merge(sc, {"createDatabase": true}) -%}
 {%- endif -%}
