@@ -133,7 +133,9 @@ fn a_value_of_the_wrong_shape_refuses_only_where_the_chart_reads_it() {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let e = stderr(&out);
     assert!(
-        e.contains("can't index item of type bool (temporal.server.frontend.ingress.hosts is not a list)"),
+        e.contains(
+            "can't index item of type bool (temporal.server.frontend.ingress.hosts is not a list)"
+        ),
         "{e}"
     );
     assert!(out.stdout.is_empty());

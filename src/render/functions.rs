@@ -870,6 +870,55 @@ fn get(m: JValue, key: String) -> JValue {
         .unwrap_or_else(|| JValue::from(""))
 }
 
+/// Go's `index COLLECTION KEY...`: a list's item by position (out of range
+/// is an error, not nothing), a map's value by key (missing is nil).
+fn go_index(coll: JValue, keys: Rest<JValue>) -> Result<JValue, JError> {
+    let mut here = coll;
+    for key in keys.0 {
+        here = match here.kind() {
+            ValueKind::Undefined | ValueKind::None => {
+                return Err(err("error calling index: index of untyped nil"))
+            }
+            ValueKind::Seq => {
+                let len = here.len().unwrap_or(0);
+                let i = match key.as_i64() {
+                    Some(i) if key.is_integer() => i,
+                    _ => {
+                        return Err(err(format!(
+                            "error calling index: cannot index slice/array with type {}",
+                            go_type(&from_jinja(&key))
+                        )))
+                    }
+                };
+                match usize::try_from(i).ok().filter(|i| *i < len) {
+                    Some(i) => here.get_item(&JValue::from(i))?,
+                    None => {
+                        return Err(err(format!("error calling index: index out of range: {i}")))
+                    }
+                }
+            }
+            ValueKind::Map if key.kind() == ValueKind::String => {
+                let v = here.get_item(&key)?;
+                if v.is_undefined() {
+                    JValue::from(())
+                } else {
+                    v
+                }
+            }
+            _ => {
+                // Lets a stand-in for a wrong-shaped value record the read
+                // (see `render::shape`).
+                let _ = here.get_item(&key);
+                return Err(err(format!(
+                    "error calling index: can't index item of type {}",
+                    go_type(&from_jinja(&here))
+                )));
+            }
+        };
+    }
+    Ok(here)
+}
+
 /// Sprig's `dig KEY... DEFAULT MAP`: the value at the key path, or the
 /// default where a key is missing; a step that is not a map is an error.
 fn dig(args: Rest<JValue>) -> Result<JValue, JError> {
@@ -1085,6 +1134,7 @@ pub fn register(env: &mut Environment<'static>) {
     env.add_function("list", list);
     env.add_function("until", until);
     env.add_function("dig", dig);
+    env.add_function("index", go_index);
     env.add_function("urlJoin", url_join);
     env.add_function("add", add);
     env.add_function("sub", sub);
@@ -1097,6 +1147,23 @@ pub fn register(env: &mut Environment<'static>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn index_refuses_what_go_refuses() {
+        assert_eq!(render("{{ index(['a', 'b'], 1) }}"), "b");
+        assert_eq!(render("{{ index({'a': {'b': 'c'}}, 'a', 'b') }}"), "c");
+        for bad in [
+            "index([], 0)",
+            "index(['a'], -1)",
+            "index(none, 0)",
+            "index(true, 0)",
+        ] {
+            let mut env = Environment::new();
+            register(&mut env);
+            let out = env.render_str(&format!("{{{{ {bad} }}}}"), ());
+            assert!(out.is_err(), "{bad} rendered {out:?}");
+        }
+    }
 
     fn render(src: &str) -> String {
         let mut env = Environment::new();

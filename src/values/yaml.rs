@@ -642,6 +642,118 @@ impl Converter<'_> {
 /// Empty documents come back as `Value::Null`.
 pub fn parse_documents(
     text: &str,
+    mut positions: Option<&mut Positions>,
+) -> Result<Vec<Value>, YamlError> {
+    let mut text = std::borrow::Cow::Borrowed(text);
+    let mut repairs = 0;
+    loop {
+        let parsed = parse_documents_as_written(&text, positions.as_deref_mut());
+        let fixed = match &parsed {
+            Err(e) if repairs < MAX_REPAIRS && e.message == QUOTED_INDENT => {
+                reindent_quoted(&text, e)
+            }
+            Err(e) if repairs < MAX_REPAIRS && e.message == QUOTED_TAB => untab_line(&text, e),
+            _ => None,
+        };
+        match fixed {
+            Some(f) => text = f.into(),
+            None => return parsed,
+        }
+        repairs += 1;
+    }
+}
+
+/// The scanner's refusals of a quoted scalar whose continuation lines sit
+/// left of the block they belong to, or start with a tab. Go's YAML reader
+/// takes both (a quoted scalar's line indentation never reaches its value),
+/// and so does Helm: such a scalar is re-indented and the text parsed again.
+const QUOTED_INDENT: &str = "invalid indentation in quoted scalar";
+const QUOTED_TAB: &str = "tab cannot be used as indentation";
+
+/// Repairs per document stream: enough for any real file, and a bound on
+/// the parses a hostile one can cost.
+const MAX_REPAIRS: usize = 64;
+
+/// `text` with the leading blanks of the error's line turned into spaces
+/// (the scanner reports a tab there only inside a quoted scalar).
+fn untab_line(text: &str, e: &YamlError) -> Option<String> {
+    let line = e.line?;
+    let start = match line {
+        0 | 1 => 0,
+        _ => text.match_indices('\n').nth(line - 2)?.0 + 1,
+    };
+    let blanks = text[start..].len() - text[start..].trim_start_matches([' ', '\t']).len();
+    let lead = &text[start..start + blanks];
+    lead.contains('\t').then(|| {
+        format!(
+            "{}{}{}",
+            &text[..start],
+            lead.replace('\t', " "),
+            &text[start + blanks..]
+        )
+    })
+}
+
+/// `text` with the continuation lines of the quoted scalar that starts at
+/// the error's position indented one column right of its opening quote, so
+/// that the scanner takes it; None where no quoted scalar starts there.
+fn reindent_quoted(text: &str, e: &YamlError) -> Option<String> {
+    let (line, col) = (e.line?, e.col?);
+    let line_start = match line {
+        0 | 1 => 0,
+        _ => text.match_indices('\n').nth(line - 2)?.0 + 1,
+    };
+    let start = line_start
+        + text[line_start..]
+            .char_indices()
+            .nth(col - 1)
+            .map(|(i, _)| i)?;
+    let quote = text[start..]
+        .chars()
+        .next()
+        .filter(|c| *c == '"' || *c == '\'')?;
+    let indent = " ".repeat(col);
+    let mut out = String::with_capacity(text.len() + 64);
+    out.push_str(&text[..=start]);
+    let mut rest = text[start + 1..].char_indices().peekable();
+    let mut end = text.len();
+    let mut at_line_start = false;
+    while let Some((i, c)) = rest.next() {
+        if at_line_start && (c == ' ' || c == '\t') {
+            continue;
+        }
+        if at_line_start && c != '\n' && c != '\r' {
+            out.push_str(&indent);
+        }
+        at_line_start = c == '\n';
+        out.push(c);
+        match (quote, c) {
+            ('"', '\\') => {
+                if let Some((_, next)) = rest.next() {
+                    at_line_start = next == '\n';
+                    out.push(next);
+                }
+            }
+            ('\'', '\'') if rest.peek().is_some_and(|(_, n)| *n == '\'') => {
+                rest.next();
+                out.push('\'');
+            }
+            (q, c) if q == c => {
+                end = start + 1 + i + c.len_utf8();
+                break;
+            }
+            _ => {}
+        }
+    }
+    if end == text.len() && !out.ends_with(quote) {
+        return None;
+    }
+    out.push_str(&text[end..]);
+    Some(out)
+}
+
+fn parse_documents_as_written(
+    text: &str,
     positions: Option<&mut Positions>,
 ) -> Result<Vec<Value>, YamlError> {
     let mut b = Builder {
@@ -801,6 +913,32 @@ mod tests {
         let m = parse_values("a: 1\nm:\n  x: 1\n---\nm:\n  z: 2\n", Some(&mut pos)).unwrap();
         assert_eq!(m["m"].as_map().unwrap().len(), 2);
         assert_eq!(pos["m.x"].0, 3);
+    }
+
+    #[test]
+    fn quoted_scalars_may_continue_left_of_their_block() {
+        // Go's reader (and so Helm) takes these; the value is the same
+        // however the continuation lines are indented.
+        for text in [
+            "image:\n  tag: \"1.0\nbeta\"\n",
+            "image:\n  tag: '1.0\n beta'\n",
+            "image:\n  tag: \"1.0\n  beta\"\n",
+            "image:\n  tag: \"1.0 \\\n\tbeta\"\n",
+        ] {
+            let m = v(text);
+            let tag = m["image"].as_map().unwrap()["tag"].clone();
+            assert!(
+                matches!(&tag, Value::String(s) if s == "1.0 beta"),
+                "{text:?} gave {tag:?}"
+            );
+        }
+        let m = v("a:\n  b: 'it''s\n x'\n  c: \"q\\\"\n y\"\n  d: 1\n");
+        let a = m["a"].as_map().unwrap();
+        assert!(matches!(&a["b"], Value::String(s) if s == "it's x"));
+        assert!(matches!(&a["c"], Value::String(s) if s == "q\" y"));
+        assert!(matches!(&a["d"], Value::Float(f) if *f == 1.0));
+        // A scalar that never closes is still refused.
+        assert!(parse_values("a:\n  b: \"x\ny\n", None).is_err());
     }
 
     #[test]
