@@ -56,7 +56,7 @@ micro-bench:
 # `cargo install cargo-fuzz`). Seeds are in fuzz/seeds/TARGET; the growing
 # corpus in fuzz/corpus/TARGET; crashes in fuzz/artifacts/TARGET.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= set_parser values_yaml chart_archive render_values post_render schema_fast manifest_head values_fast template_gate
+FUZZ_TARGETS ?= set_parser values_yaml chart_archive render_values post_render schema_fast manifest_head template_gate
 fuzz:
 	cd fuzz && for t in $(FUZZ_TARGETS); do \
 		mkdir -p corpus/$$t && \

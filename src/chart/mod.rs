@@ -151,7 +151,7 @@ impl Chart {
             )
         })?;
         let chart_yaml_text = text(chart_yaml, origin, "Chart.yaml")?;
-        let metadata = match yaml::parse_one_mapping(&chart_yaml_text) {
+        let metadata = match yaml::parse_one(&chart_yaml_text) {
             Ok(Value::Map(m)) => m,
             Ok(_) => {
                 return Err(Error::new(

@@ -10,7 +10,7 @@
 //! multi-line plain or quoted scalars, tabs, non-ASCII text, odd
 //! indentation) gets None, and the full parser decides, errors and all.
 
-use crate::values::yaml_line::{
+use super::yaml_line::{
     after_scalar, block_lines, flow_sequence, is_seq_entry, mapping_entry, next_content, plain,
     quoted_cow, sequence_entry, Nesting,
 };

@@ -4,6 +4,7 @@
 
 pub mod head;
 pub mod phases;
+mod yaml_line;
 
 use crate::error::{Error, Kind, Result};
 use crate::render::RenderedFile;

@@ -10,8 +10,6 @@ pub mod schema;
 pub mod schema_fast;
 pub mod set;
 pub mod yaml;
-pub mod yaml_fast;
-pub mod yaml_line;
 pub mod yamlout;
 
 pub use model::{map_path, Map, Value};

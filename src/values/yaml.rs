@@ -773,17 +773,6 @@ fn parse_documents_as_written(
         .collect()
 }
 
-/// [`parse_one`] for a document expected to be a mapping (Chart.yaml):
-/// block YAML goes through the values reader's fast path, which, when it
-/// answers with entries, answers as the general parser would (it declines
-/// several documents and anything outside its subset).
-pub fn parse_one_mapping(text: &str) -> Result<Value, YamlError> {
-    match super::yaml_fast::parse(text, None) {
-        Some(m) if !m.is_empty() => Ok(Value::Map(m)),
-        _ => parse_one(text),
-    }
-}
-
 /// Parses one YAML document (the first, if several).
 pub fn parse_one(text: &str) -> Result<Value, YamlError> {
     Ok(parse_documents(text, None)?
@@ -794,15 +783,7 @@ pub fn parse_one(text: &str) -> Result<Value, YamlError> {
 
 /// Reads a values file: every document must be a mapping (or empty); the
 /// documents are deep-merged in order, as Helm 4 does.
-pub fn parse_values(text: &str, mut positions: Option<&mut Positions>) -> Result<Map, YamlError> {
-    if let Some(m) = super::yaml_fast::parse(text, positions.as_deref_mut()) {
-        return Ok(m);
-    }
-    parse_values_full(text, positions)
-}
-
-/// [`parse_values`] through the general parser only.
-pub fn parse_values_full(text: &str, positions: Option<&mut Positions>) -> Result<Map, YamlError> {
+pub fn parse_values(text: &str, positions: Option<&mut Positions>) -> Result<Map, YamlError> {
     let docs = parse_documents(text, positions)?;
     let mut out = Map::new();
     for d in docs {

@@ -1,9 +1,7 @@
-//! One-line lexing for the block-YAML fast paths (the values reader in
-//! `yaml_fast` and the rendered-document head reader): the pieces of a line
-//! both read the same way, each answering None where the full parser must
-//! decide.
+//! One-line lexing for the head reader ([`super::head`]): the pieces of a
+//! block-YAML line, each answering None where the full parser must decide.
 
-use super::{yaml, Value};
+use crate::values::{yaml, Value};
 
 // These run on every line, mostly over a short key: a plain loop, which
 // costs less there than setting up a vector search.
