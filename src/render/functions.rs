@@ -307,6 +307,13 @@ fn has_key(m: JValue, key: String) -> Result<bool, JError> {
 /// merge deeply.
 fn merge_into(dst: &mut Map, src: &Map, overwrite: bool) {
     for (k, v) in src {
+        // mergo passes a nil over, unless it overwrites: then it is set.
+        if matches!(v, Value::Null) {
+            if overwrite {
+                dst.insert(k.clone(), Value::Null);
+            }
+            continue;
+        }
         match (dst.get_mut(k), v) {
             (Some(Value::Map(d)), Value::Map(s)) => merge_into(d, s, overwrite),
             (Some(existing), _) => {
@@ -1147,6 +1154,23 @@ pub fn register(env: &mut Environment<'static>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn merge_passes_nils_over_unless_it_overwrites() {
+        let src = "{'a': none, 'b': {'c': none, 'd': 1}}";
+        assert_eq!(
+            render(&format!(
+                "{{{{ merge({{'b': {{'e': 2}}}}, {src}) | toJson }}}}"
+            )),
+            r#"{"b":{"d":1,"e":2}}"#
+        );
+        assert_eq!(
+            render(&format!(
+                "{{{{ mergeOverwrite({{'a': 1, 'b': {{'c': 3}}}}, {src}) | toJson }}}}"
+            )),
+            r#"{"a":null,"b":{"c":null,"d":1}}"#
+        );
+    }
 
     #[test]
     fn index_refuses_what_go_refuses() {

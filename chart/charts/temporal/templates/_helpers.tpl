@@ -292,7 +292,8 @@ spec:
   {%- endif %}
   {%- if ing.tls %}
   tls:
-    {%- for tls in ing.tls %}
+    {%- for item in ing.tls %}
+    {%- set tls = item | go_fields("hosts") %}
     - hosts:
       {%- for host in tls.hosts %}
       - {{ host | quote }}
