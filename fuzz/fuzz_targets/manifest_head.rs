@@ -1,5 +1,7 @@
 //! The head reader against the full YAML parser (see the check).
 #![no_main]
+// Each target runs one of the shared checks.
+#[allow(dead_code)]
 #[path = "../../tests/equivalence/checks.rs"]
 mod checks;
 
