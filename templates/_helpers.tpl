@@ -12,10 +12,10 @@
 {%- set create = ctx.Values.secrets.create.tracecat -%}
 {%- if eso.enabled and eso.coreSecrets.enabled and eso.coreSecrets.secretArn -%}
 {{ eso.coreSecrets.targetSecretName | go_value }}
-{%- elif create.enabled -%}
-{{ create.name }}
 {%- elif ctx.Values.secrets.existingSecret -%}
 {{ ctx.Values.secrets.existingSecret }}
+{%- elif create.enabled -%}
+{{ required("secrets.create.tracecat.name is required when tracecat secret template is enabled", create.name) }}
 {%- else -%}
 {{ fail("Either secrets.existingSecret, secrets.create.tracecat.enabled, or externalSecrets.coreSecrets (with secretArn) must be configured") }}
 {%- endif -%}

@@ -142,6 +142,29 @@ fn a_value_of_the_wrong_shape_refuses_only_where_the_chart_reads_it() {
 }
 
 #[test]
+fn an_existing_core_secret_wins_over_a_chart_managed_one() {
+    // The reference names the core Secret from externalSecrets, then
+    // secrets.existingSecret, then secrets.create.tracecat, in that order.
+    let d = TempDir::new("core-secret");
+    let args = quick_with(
+        &d,
+        "both.yaml",
+        "secrets:\n  existingSecret: mine\n  create:\n    tracecat:\n      enabled: true\n      name: made\n      dbEncryptionKey: a\n      serviceKey: b\n      signingSecret: c\n      userAuthSecret: d\n",
+    );
+    let out = template(&args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let s = stdout(&out);
+    assert!(
+        s.contains("name: mine\n                  key: userAuthSecret"),
+        "{s}"
+    );
+    assert!(
+        !s.contains("name: made\n                  key: userAuthSecret"),
+        "{s}"
+    );
+}
+
+#[test]
 fn unknown_key_warnings_come_before_a_refusal() {
     // A typo is often why a required setting is missing: say both.
     let d = TempDir::new("typo-refusal");
