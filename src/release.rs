@@ -364,15 +364,14 @@ pub fn render_loaded(req: &Request, loaded: Loaded) -> Result<Release> {
     // A list or single value where a section belongs fails in Helm where a
     // template reads a field of it (or ranges over a single value).
     if !check.mismatches.is_empty() {
-        let shapes: Vec<_> = check
+        let places: Vec<_> = check
             .mismatches
             .iter()
-            .filter_map(|(_, v)| v.wrong_shape.clone())
+            .filter_map(|(_, v)| Some((v.wrong_shape.clone()?, v.path.clone())))
             .collect();
-        let read = match shapes.is_empty() {
-            true => None,
-            false => render::wrong_shape_read(&chart, &vals, &req.render, &shapes),
-        };
+        let read = (!places.is_empty())
+            .then(|| render::wrong_shape_read(&chart, &vals, &req.render, &places))
+            .flatten();
         let invalid = match (read, &rendered) {
             (Some(read), _) => Some(format!("the chart reads them as sections or lists: {read}")),
             (None, Ok((files, _))) => first_invalid(files, &req.render.kube_version)

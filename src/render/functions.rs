@@ -287,6 +287,13 @@ fn has_suffix(s: JValue, p: JValue) -> Result<bool, JError> {
     Ok(go_string(&s)?.ends_with(&go_string(&p)?))
 }
 
+/// Go's refusal of a `got` where a function takes a table.
+fn not_a_map(got: &str) -> JError {
+    err(format!(
+        "wrong type for value; expected map[string]interface {{}}; got {got}"
+    ))
+}
+
 /// Sprig's `hasKey`: nil is an empty table; anything else that is not a
 /// table is refused, as Go refuses the argument.
 fn has_key(m: JValue, key: String) -> Result<bool, JError> {
@@ -296,10 +303,7 @@ fn has_key(m: JValue, key: String) -> Result<bool, JError> {
             .map(|v| !v.is_undefined())
             .unwrap_or(false)),
         ValueKind::Undefined | ValueKind::None => Ok(false),
-        _ => Err(err(format!(
-            "wrong type for value; expected map[string]interface {{}}; got {}",
-            go_type(&from_jinja(&m))
-        ))),
+        _ => Err(not_a_map(go_type(&from_jinja(&m)))),
     }
 }
 
@@ -337,10 +341,7 @@ fn merge_arg(v: &JValue) -> Result<Map, JError> {
     match from_jinja(v) {
         Value::Map(m) => Ok(m),
         Value::Null => Ok(Map::new()),
-        other => Err(err(format!(
-            "wrong type for value; expected map[string]interface {{}}; got {}",
-            go_type(&other)
-        ))),
+        other => Err(not_a_map(go_type(&other))),
     }
 }
 
@@ -350,13 +351,8 @@ fn merge_arg(v: &JValue) -> Result<Map, JError> {
 fn map_field(v: JValue) -> Result<JValue, JError> {
     match v.kind() {
         ValueKind::Map => Ok(v),
-        ValueKind::Undefined | ValueKind::None => Err(err(
-            "wrong type for value; expected map[string]interface {}; got interface {}",
-        )),
-        _ => Err(err(format!(
-            "wrong type for value; expected map[string]interface {{}}; got {}",
-            go_type(&from_jinja(&v))
-        ))),
+        ValueKind::Undefined | ValueKind::None => Err(not_a_map("interface {}")),
+        _ => Err(not_a_map(go_type(&from_jinja(&v)))),
     }
 }
 

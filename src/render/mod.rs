@@ -422,16 +422,16 @@ pub fn render_each<T>(
 }
 
 /// Whether the chart reads a field of, or ranges over, one of the values
-/// at `paths` (each of the wrong shape: see [`shape`]), which Go's
+/// at `places` (each of the wrong shape: see [`shape`]), which Go's
 /// templates fail on: what it read and where, else None.
 pub fn wrong_shape_read(
     chart: &Chart,
     values: &Map,
     opts: &RenderOptions,
-    paths: &[Vec<shape::Step>],
+    places: &[shape::Place],
 ) -> Option<String> {
     let reads = shape::Reads::default();
-    let probed = shape::with_probes(values, paths, &reads);
+    let probed = shape::with_probes(values, places, &reads);
     let failed = render_templates(chart, probed, opts, |_, _| ()).err()?;
     let read = reads.first()?;
     Some(match (&failed.file, failed.line) {

@@ -10,32 +10,11 @@
 //! recorded.
 
 use super::convert::{go_print, to_jinja};
-use crate::values::{Map, Value};
+use crate::values::{Map, Step, Value};
 use minijinja::value::{Enumerator, Object, ObjectRepr, Value as JValue};
 use minijinja::{Error as JError, ErrorKind};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
-
-/// One step of a values path: a map key or a list index.
-#[derive(Debug, Clone, Eq)]
-pub enum Step {
-    Key(String),
-    Index(usize),
-}
-
-/// A key spelt as a number is the same step as that index: a JSON pointer
-/// (where the schema check's paths come from) cannot tell them apart.
-impl PartialEq for Step {
-    fn eq(&self, other: &Step) -> bool {
-        match (self, other) {
-            (Step::Key(a), Step::Key(b)) => a == b,
-            (Step::Index(a), Step::Index(b)) => a == b,
-            (Step::Key(k), Step::Index(i)) | (Step::Index(i), Step::Key(k)) => {
-                k.parse::<usize>().ok() == Some(*i) && *k == i.to_string()
-            }
-        }
-    }
-}
 
 /// What the probes of one render saw: the first field read or range over
 /// a wrong-shaped value, described as Go words it.
@@ -129,38 +108,28 @@ impl Object for Probe {
     }
 }
 
-/// `values` for the engine, with a [`Probe`] at each of `paths` that
-/// leads to a value (paths that lead nowhere are left out).
-pub fn with_probes(values: &Map, paths: &[Vec<Step>], reads: &Reads) -> JValue {
-    fn convert(v: &Value, at: &mut Vec<Step>, paths: &[Vec<Step>], reads: &Reads) -> JValue {
-        if paths.iter().any(|p| p == at) {
+/// A wrong-shaped value's place: its steps, and its dotted path for messages.
+pub type Place = (Vec<Step>, String);
+
+/// `values` for the engine, with a [`Probe`] at each of `places` that
+/// leads to a value (places that lead nowhere are left out).
+pub fn with_probes(values: &Map, places: &[Place], reads: &Reads) -> JValue {
+    fn convert(v: &Value, at: &mut Vec<Step>, places: &[Place], reads: &Reads) -> JValue {
+        if let Some((_, path)) = places.iter().find(|(p, _)| p == at) {
             return JValue::from_object(Probe {
                 value: v.clone(),
-                path: dotted(at),
+                path: path.clone(),
                 reads: reads.clone(),
             });
         }
-        // Only the branches leading to a probe need converting step by step.
-        if !paths.iter().any(|p| p.starts_with(at)) {
-            return to_jinja(v);
-        }
         match v {
-            Value::Map(m) => JValue::from(
-                m.iter()
-                    .map(|(k, x)| {
-                        at.push(Step::Key(k.clone()));
-                        let j = convert(x, at, paths, reads);
-                        at.pop();
-                        (k.clone(), j)
-                    })
-                    .collect::<BTreeMap<String, JValue>>(),
-            ),
-            Value::List(l) => JValue::from(
+            Value::Map(m) => map(m, at, places, reads),
+            Value::List(l) if leads_on(at, places) => JValue::from(
                 l.iter()
                     .enumerate()
                     .map(|(i, x)| {
                         at.push(Step::Index(i));
-                        let j = convert(x, at, paths, reads);
+                        let j = convert(x, at, places, reads);
                         at.pop();
                         j
                     })
@@ -169,24 +138,26 @@ pub fn with_probes(values: &Map, paths: &[Vec<Step>], reads: &Reads) -> JValue {
             other => to_jinja(other),
         }
     }
-    convert(&Value::Map(values.clone()), &mut Vec::new(), paths, reads)
-}
-
-/// `a.b[0].c` for a path.
-pub fn dotted(path: &[Step]) -> String {
-    let mut out = String::new();
-    for s in path {
-        match s {
-            Step::Key(k) => {
-                if !out.is_empty() {
-                    out.push('.');
-                }
-                out.push_str(k);
-            }
-            Step::Index(i) => out.push_str(&format!("[{i}]")),
-        }
+    // Only the branches leading to a probe need converting step by step.
+    fn leads_on(at: &[Step], places: &[Place]) -> bool {
+        places.iter().any(|(p, _)| p.starts_with(at))
     }
-    out
+    fn map(m: &Map, at: &mut Vec<Step>, places: &[Place], reads: &Reads) -> JValue {
+        if !leads_on(at, places) {
+            return super::convert::map_to_jinja(m);
+        }
+        JValue::from(
+            m.iter()
+                .map(|(k, x)| {
+                    at.push(Step::Key(k.clone()));
+                    let j = convert(x, at, places, reads);
+                    at.pop();
+                    (k.clone(), j)
+                })
+                .collect::<BTreeMap<String, JValue>>(),
+        )
+    }
+    map(values, &mut Vec::new(), places, reads)
 }
 
 #[cfg(test)]
@@ -198,8 +169,8 @@ mod tests {
     fn run(src: &str, values: &str, path: &[&str]) -> (Result<String, JError>, Option<String>) {
         let vals = parse_values(values, None).unwrap();
         let reads = Reads::default();
-        let path: Vec<Step> = path.iter().map(|k| Step::Key(k.to_string())).collect();
-        let v = with_probes(&vals, &[path], &reads);
+        let steps: Vec<Step> = path.iter().map(|k| Step::Key(k.to_string())).collect();
+        let v = with_probes(&vals, &[(steps, path.join("."))], &reads);
         let mut env = Environment::new();
         env.add_template("t", src).unwrap();
         let out = env

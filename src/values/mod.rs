@@ -12,7 +12,7 @@ pub mod set;
 pub mod yaml;
 pub mod yamlout;
 
-pub use model::{map_path, Map, Value};
+pub use model::{map_path, Map, Step, Value};
 
 use crate::error::{Error, Kind, Result};
 

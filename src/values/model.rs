@@ -8,6 +8,25 @@ use std::fmt;
 /// consumer (templates' `range`, `toYaml`, `toJson`) sees them sorted.
 pub type Map = BTreeMap<String, Value>;
 
+/// One step of a values path: a map key or a list index.
+#[derive(Debug, Clone, Eq)]
+pub enum Step {
+    Key(String),
+    Index(usize),
+}
+
+/// A key spelt as a number is the same step as that index: a JSON pointer
+/// (where the schema check's paths come from) cannot tell them apart.
+impl PartialEq for Step {
+    fn eq(&self, other: &Step) -> bool {
+        match (self, other) {
+            (Step::Key(a), Step::Key(b)) => a == b,
+            (Step::Index(a), Step::Index(b)) => a == b,
+            (Step::Key(k), Step::Index(i)) | (Step::Index(i), Step::Key(k)) => *k == i.to_string(),
+        }
+    }
+}
+
 /// [`Value::path`] from a map, without wrapping (and copying) it into a
 /// `Value` first. An empty path finds nothing.
 pub fn map_path<'a>(m: &'a Map, path: &str) -> Option<&'a Value> {

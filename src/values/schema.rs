@@ -1,8 +1,7 @@
 //! `values.schema.json` validation, run on the final merged values of each
 //! chart as Helm does, with each violation reported by values path.
 
-use super::model::{Map, Value};
-use crate::render::shape::Step;
+use super::model::{Map, Step, Value};
 use jsonschema::error::ValidationErrorKind;
 
 #[derive(Debug, Clone, PartialEq)]

@@ -677,11 +677,7 @@ const MAX_REPAIRS: usize = 64;
 /// `text` with the leading blanks of the error's line turned into spaces
 /// (the scanner reports a tab there only inside a quoted scalar).
 fn untab_line(text: &str, e: &YamlError) -> Option<String> {
-    let line = e.line?;
-    let start = match line {
-        0 | 1 => 0,
-        _ => text.match_indices('\n').nth(line - 2)?.0 + 1,
-    };
+    let start = line_start(text, e.line?)?;
     let blanks = text[start..].len() - text[start..].trim_start_matches([' ', '\t']).len();
     let lead = &text[start..start + blanks];
     lead.contains('\t').then(|| {
@@ -699,10 +695,7 @@ fn untab_line(text: &str, e: &YamlError) -> Option<String> {
 /// that the scanner takes it; None where no quoted scalar starts there.
 fn reindent_quoted(text: &str, e: &YamlError) -> Option<String> {
     let (line, col) = (e.line?, e.col?);
-    let line_start = match line {
-        0 | 1 => 0,
-        _ => text.match_indices('\n').nth(line - 2)?.0 + 1,
-    };
+    let line_start = line_start(text, line)?;
     let start = line_start
         + text[line_start..]
             .char_indices()
@@ -716,7 +709,7 @@ fn reindent_quoted(text: &str, e: &YamlError) -> Option<String> {
     let mut out = String::with_capacity(text.len() + 64);
     out.push_str(&text[..=start]);
     let mut rest = text[start + 1..].char_indices().peekable();
-    let mut end = text.len();
+    let mut end = None;
     let mut at_line_start = false;
     while let Some((i, c)) = rest.next() {
         if at_line_start && (c == ' ' || c == '\t') {
@@ -739,17 +732,23 @@ fn reindent_quoted(text: &str, e: &YamlError) -> Option<String> {
                 out.push('\'');
             }
             (q, c) if q == c => {
-                end = start + 1 + i + c.len_utf8();
+                end = Some(start + 1 + i + c.len_utf8());
                 break;
             }
             _ => {}
         }
     }
-    if end == text.len() && !out.ends_with(quote) {
-        return None;
-    }
-    out.push_str(&text[end..]);
+    // A scalar that never closes is the scanner's to refuse.
+    out.push_str(&text[end?..]);
     Some(out)
+}
+
+/// Where 1-based `line` starts in `text`.
+fn line_start(text: &str, line: usize) -> Option<usize> {
+    match line {
+        0 | 1 => Some(0),
+        _ => Some(text.match_indices('\n').nth(line - 2)?.0 + 1),
+    }
 }
 
 fn parse_documents_as_written(

@@ -31,30 +31,14 @@ pub fn manifest_head(data: &[u8]) -> bool {
         (Some(Value::Null), Some(Value::List(l))) => l.is_empty(),
         _ => a == b,
     };
-    assert!(
-        same(&h.kind, &f.kind),
-        "kind: {:?} against {:?}",
-        h.kind,
-        f.kind
-    );
-    assert!(
-        same(&h.name, &f.name),
-        "name: {:?} against {:?}",
-        h.name,
-        f.name
-    );
-    assert!(
-        same(&h.hook, &f.hook),
-        "hook: {:?} against {:?}",
-        h.hook,
-        f.hook
-    );
-    assert!(
-        same(&h.hook_weight, &f.hook_weight),
-        "weight: {:?} against {:?}",
-        h.hook_weight,
-        f.hook_weight
-    );
+    for (field, fast, full) in [
+        ("kind", &h.kind, &f.kind),
+        ("name", &h.name, &f.name),
+        ("hook", &h.hook, &f.hook),
+        ("weight", &h.hook_weight, &f.hook_weight),
+    ] {
+        assert!(same(fast, full), "{field}: {fast:?} against {full:?}");
+    }
     true
 }
 
