@@ -1,7 +1,6 @@
 //! Finding a template's whole-file gate in its source (see the parent
 //! module). Plain string scanning, with no dependency on the rest of the
-//! crate: build.rs compiles this file too, to find the embedded chart's
-//! gates once, at build time.
+//! crate.
 
 use std::borrow::Cow;
 
