@@ -18,7 +18,7 @@ use minijinja::{Environment, Value};
 use std::collections::BTreeMap;
 
 mod scan;
-pub use scan::{find, Gate};
+pub use scan::{find, only_macros, prelude_imports, Gate};
 
 impl Gate<'_> {
     /// True when the gate is false, so the template renders nothing. An
@@ -83,6 +83,40 @@ mod tests {
             let src = std::str::from_utf8(bytes).unwrap();
             assert!(find(src).is_some(), "{path} has no whole-file gate");
         }
+    }
+
+    #[test]
+    fn partials_that_only_define_macros() {
+        assert!(only_macros("{#- c -#}\n{%- from \"_n.tpl\" import a -%}\n{%- macro m(x) -%}{% if x %}{{ x }}{% endif %}{%- endmacro -%}\n"));
+        assert!(!only_macros(
+            "{%- set v = Values.a -%}{%- macro m() -%}{{ v }}{%- endmacro -%}"
+        ));
+        assert!(!only_macros(
+            "{%- macro m(ctx) -%}{{ ctx.Template.Name }}{%- endmacro -%}"
+        ));
+        assert!(!only_macros("text {%- macro m() -%}{%- endmacro -%}"));
+        assert!(!only_macros("{%- import \"other/_x.tpl\" as x -%}"));
+        assert!(!only_macros("{%- macro m() -%}"));
+        assert!(!only_macros("{% raw %}{% endraw %}"));
+    }
+
+    #[test]
+    fn prelude_imports_are_found_with_their_place() {
+        let src = "{#- c -#}\n{%- import \"_h.tpl\" as h -%}\n{% from '_n.tpl' import a %}{% import \"_m.tpl\" as m %}x{% import \"_z.tpl\" as z %}";
+        let found = prelude_imports(src);
+        let names: Vec<_> = found
+            .iter()
+            .map(|(r, n, a)| (&src[r.clone()], *n, *a))
+            .collect();
+        assert_eq!(
+            names,
+            vec![
+                ("import \"_h.tpl\" as h", "_h.tpl", "h"),
+                ("import \"_m.tpl\" as m", "_m.tpl", "m")
+            ]
+        );
+        assert!(prelude_imports("{% import name as h %}").is_empty());
+        assert!(prelude_imports("{% import \"_h.tpl\" as h with context %}").is_empty());
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod functions;
 pub mod gate;
 mod guard;
 pub mod prepare;
+mod session;
 pub mod shape;
 
 use crate::chart::Chart;
@@ -25,10 +26,11 @@ use std::sync::Arc;
 /// instead of hanging. Raise the output bound with TRACECAT_CHART_MAX_OUTPUT_BYTES.
 const RECURSION_LIMIT: usize = 200;
 
-/// Template instructions one template may run (minijinja "fuel"): a loop
-/// that never ends, or ends after billions of steps, fails instead of
-/// hanging. The Tracecat chart needs well under a million per template.
-/// Raise with TRACECAT_CHART_MAX_TEMPLATE_STEPS.
+/// Template instructions one chart's templates may run together (minijinja
+/// "fuel", counted per engine state: see [`session`]): a loop that never
+/// ends, or ends after billions of steps, fails instead of hanging. The
+/// Tracecat chart needs under a hundred thousand. Raise with
+/// TRACECAT_CHART_MAX_TEMPLATE_STEPS.
 pub fn max_template_steps() -> u64 {
     std::env::var("TRACECAT_CHART_MAX_TEMPLATE_STEPS")
         .ok()
@@ -87,6 +89,8 @@ pub struct RenderedFile {
 
 struct Job<'s> {
     name: String,
+    /// The chart's path in the tree (`tracecat/charts/temporal`) and its `.`.
+    chart: String,
     dot: Arc<Dot>,
     base_path: String,
     /// The template's whole-file gate, when it has one (see [`gate`]).
@@ -339,6 +343,7 @@ fn plan<'s>(
         });
         jobs.push(Job {
             name: name.clone(),
+            chart: chart_path.clone(),
             dot: dot.clone(),
             base_path: format!("{chart_path}/templates"),
             gate,
@@ -361,25 +366,28 @@ enum Outcome {
     GatedOff,
 }
 
-/// Renders one job with `env`, counting its output against the bound.
+/// Renders one job in its chart's session, counting its output against
+/// the bound.
 fn render_one(
     env: &Environment<'static>,
+    sessions: &mut session::Sessions,
     job: &Job,
     total: &mut usize,
     limit: usize,
 ) -> Result<(Outcome, bool)> {
-    let dot = JValue::from_dyn_object(Arc::new(job.dot.with_template(&job.name, &job.base_path)));
+    let dot = Arc::new(job.dot.with_template(&job.name, &job.base_path));
     let mut compiled = false;
     let outcome = engine_guard(&job.name, || {
-        if job.gate.as_ref().is_some_and(|g| g.is_off(env, &dot)) {
+        let value = JValue::from_dyn_object(dot.clone());
+        if job.gate.as_ref().is_some_and(|g| g.is_off(env, &value)) {
             return Ok(Outcome::GatedOff);
         }
         let mut out = Bounded::new(total, limit);
         // Output is about the size of its template.
         out.buf.reserve(job.size);
-        let rendered = env.get_template(&job.name).and_then(|t| {
+        let rendered = env.get_template(&job.name).and_then(|_| {
             compiled = true;
-            t.render_captured_to(dot, &mut out).map(|_| ())
+            sessions.render(&job.chart, &job.dot, dot.clone(), &job.name, &mut out)
         });
         let Bounded { buf, total, .. } = out;
         rendered.map_err(|e| {
@@ -393,7 +401,7 @@ fn render_one(
                 )
                 .with_hint("raise TRACECAT_CHART_MAX_OUTPUT_BYTES if this is intended")
             } else {
-                template_error(&e, &job.name)
+                template_error(session::unwrapped(&e), &job.name)
             }
         })?;
         String::from_utf8(buf)
@@ -454,8 +462,17 @@ fn render_templates<T>(
     let dots = build_dots(chart, values, opts);
     let jobs = plan(&templates, &sources, &dots);
     let notices = prepare::Notices::default();
-    let Prepared { mut env, partials } =
-        Prepared::new(&templates, sources.clone(), notices.clone())?;
+    let Prepared {
+        env,
+        partials,
+        generated,
+    } = Prepared::new(&templates, sources.clone(), notices.clone())?;
+    let charts: Vec<String> = dots.keys().cloned().collect();
+    let partial_sources: Vec<(String, &str)> = partials
+        .iter()
+        .filter_map(|n| sources.get(n).map(|s| (n.clone(), &**s)))
+        .collect();
+    let mut sessions = session::Sessions::new(&env, &generated, &charts, &partial_sources);
     let limit = max_output_bytes();
     let mut total = 0;
     // Templates compiled cleanly or found gated off, for the sweep below.
@@ -464,7 +481,7 @@ fn render_templates<T>(
     let mut out = Vec::with_capacity(jobs.len());
     let mut failure = None;
     for job in &jobs {
-        match render_one(&env, job, &mut total, limit) {
+        match render_one(&env, &mut sessions, job, &mut total, limit) {
             Ok((outcome, was_compiled)) => {
                 if was_compiled {
                     compiled.insert(job.name.clone());
@@ -483,10 +500,8 @@ fn render_templates<T>(
                 break;
             }
         }
-        // Each template renders once: its compiled form goes as soon as it
-        // is done, so memory holds the partials and one template at a time.
-        env.remove_template(&job.name);
     }
+    drop(sessions);
     // As in Helm, every template is parsed before any runs: a syntax error
     // anywhere (first in chart order) wins over execution errors. Templates
     // compiled cleanly are not compiled again, nor gated-off ones of a chart

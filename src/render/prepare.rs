@@ -3,7 +3,7 @@
 //! partials (`_*.tpl`) compiled before any template imports them.
 
 use super::guard::engine_guard;
-use super::{new_environment, Entry};
+use super::{join_path, new_environment, Entry};
 use crate::chart::Text;
 use crate::error::Result;
 use minijinja::Environment;
@@ -21,6 +21,79 @@ pub struct Prepared {
     pub env: Environment<'static>,
     /// Partials that compiled cleanly (and are in the environment's cache).
     pub partials: Vec<String>,
+    /// Templates written during the render (see `session`).
+    pub(super) generated: Arc<Generated>,
+}
+
+/// What a render adds to the chart's templates (see `session`): each
+/// chart's driver, and the partials its driver imports for all of the
+/// chart's templates.
+#[derive(Debug, Default)]
+pub(super) struct Generated {
+    sources: Mutex<HashMap<String, String>>,
+    /// Shared partial -> the driver's variable holding its import.
+    variables: Mutex<Vec<(String, String)>>,
+}
+
+impl Generated {
+    /// Adds the template `name` with `source`; returns the name.
+    pub(super) fn add(&self, name: String, source: String) -> String {
+        if let Ok(mut m) = self.sources.lock() {
+            m.insert(name.clone(), source);
+        }
+        name
+    }
+
+    fn source(&self, name: &str) -> Option<String> {
+        self.sources.lock().ok()?.get(name).cloned()
+    }
+
+    /// The driver variable that holds the import of the partial `path`.
+    pub(super) fn variable_for(&self, path: &str) -> String {
+        let Ok(mut vars) = self.variables.lock() else {
+            return String::new();
+        };
+        if let Some((_, v)) = vars.iter().find(|(p, _)| p == path) {
+            return v.clone();
+        }
+        let v = format!("__tracecat_shared_{}", vars.len());
+        vars.push((path.to_string(), v.clone()));
+        v
+    }
+
+    fn variable_of(&self, path: &str) -> Option<String> {
+        let vars = self.variables.lock().ok()?;
+        vars.iter().find(|(p, _)| p == path).map(|(_, v)| v.clone())
+    }
+
+    /// The source of the template `name` as it is compiled: each prelude
+    /// `import "_x.tpl" as h` of a shared partial takes the driver's import
+    /// when there is one (in the chart's session), else imports as
+    /// written (a nested render by `tpl` or `include_file`, or a driver
+    /// whose import failed). All on the tag's line, so line numbers hold.
+    fn rewrite(&self, name: &str, src: &str) -> Option<String> {
+        if name.rsplit('/').next().is_some_and(|b| b.starts_with('_')) {
+            return None;
+        }
+        let mut out = String::new();
+        let mut at = 0;
+        for (range, target, alias) in super::gate::prelude_imports(src) {
+            let Some(var) = self.variable_of(&join_path(target, name)) else {
+                continue;
+            };
+            out.push_str(&src[at..range.start]);
+            out.push_str(&format!(
+                "if {var} is defined %}}{{% set {alias} = {var} %}}{{% else %}}{{% {} %}}{{% endif",
+                &src[range.clone()]
+            ));
+            at = range.end;
+        }
+        if at == 0 {
+            return None;
+        }
+        out.push_str(&src[at..]);
+        Some(out)
+    }
 }
 
 impl Prepared {
@@ -36,7 +109,8 @@ impl Prepared {
             }
             String::new()
         });
-        set_loader(&mut env, &sources);
+        let generated = Arc::new(Generated::default());
+        set_loader(&mut env, &sources, &generated);
         let mut partials = Vec::new();
         for e in entries {
             let base = e.name.rsplit('/').next().unwrap_or(&e.name);
@@ -49,15 +123,25 @@ impl Prepared {
                 }
             }
         }
-        Ok(Prepared { env, partials })
+        Ok(Prepared {
+            env,
+            partials,
+            generated,
+        })
     }
 }
 
 /// Templates compile on first use, so a template gated off is never
 /// compiled.
-fn set_loader(env: &mut Environment<'static>, sources: &Sources) {
+fn set_loader(env: &mut Environment<'static>, sources: &Sources, generated: &Arc<Generated>) {
     let sources = sources.clone();
-    env.set_loader(move |name| Ok(sources.get(name).map(|s| s.to_string())));
+    let g = generated.clone();
+    env.set_loader(move |name| {
+        Ok(match sources.get(name) {
+            Some(s) => Some(g.rewrite(name, s).unwrap_or_else(|| s.to_string())),
+            None => g.source(name),
+        })
+    });
 }
 
 #[cfg(test)]

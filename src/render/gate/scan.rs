@@ -173,6 +173,74 @@ fn identifiers(expr: &str) -> impl Iterator<Item = &str> {
     spans.into_iter()
 }
 
+/// Whether `src`, imported, only defines macros: at its top level nothing
+/// but macros, imports of other partials in its folder (`_*`), comments
+/// and whitespace, and nowhere the word `Template`, the one part of `.`
+/// that differs between the templates of a chart. Importing such a partial
+/// gives every template of the chart the same macros, so one import can
+/// serve them all.
+pub fn only_macros(src: &str) -> bool {
+    if src.contains("Template") {
+        return false;
+    }
+    let mut it = Pieces::new(src);
+    let mut depth = 0usize;
+    for p in it.by_ref() {
+        match p {
+            Piece::Tag(t) => match keyword(t) {
+                ("macro", _) => depth += 1,
+                ("endmacro", _) if depth > 0 => depth -= 1,
+                _ if depth > 0 => {}
+                ("import" | "from", rest) => {
+                    let target = rest.split([' ', '\t']).next().and_then(literal);
+                    if !target.is_some_and(|n| n.starts_with('_') && !n.contains('/')) {
+                        return false;
+                    }
+                }
+                _ => return false,
+            },
+            Piece::Comment => {}
+            Piece::Text(t) if depth == 0 && !t.trim().is_empty() => return false,
+            Piece::Var if depth == 0 => return false,
+            Piece::Text(_) | Piece::Var => {}
+        }
+    }
+    depth == 0 && !it.unmodelled
+}
+
+/// The `import "NAME" as ALIAS` tags of a template's prelude (what comes
+/// before its first output or other statement): for each, where the tag's
+/// inside lies in `src`, NAME and ALIAS.
+pub fn prelude_imports(src: &str) -> Vec<(std::ops::Range<usize>, &str, &str)> {
+    let mut found = Vec::new();
+    for p in Pieces::new(src) {
+        match p {
+            Piece::Comment => {}
+            Piece::Text(t) if t.trim().is_empty() => {}
+            Piece::Tag(t) => match keyword(t) {
+                ("import", rest) => {
+                    let Some((target, alias)) = rest.split_once(" as ") else {
+                        break;
+                    };
+                    let alias = alias.trim();
+                    let (Some(name), true) = (
+                        literal(target),
+                        identifiers(alias).eq(std::iter::once(alias)),
+                    ) else {
+                        break;
+                    };
+                    let at = t.as_ptr() as usize - src.as_ptr() as usize;
+                    found.push((at..at + t.len(), name, alias));
+                }
+                ("from", _) => {}
+                _ => break,
+            },
+            _ => break,
+        }
+    }
+    found
+}
+
 /// The template's whole-file gate, if it has one.
 pub fn find(src: &str) -> Option<Gate<'_>> {
     let mut it = Pieces::new(src);
