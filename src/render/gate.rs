@@ -98,6 +98,14 @@ mod tests {
         assert!(!only_macros("{%- import \"other/_x.tpl\" as x -%}"));
         assert!(!only_macros("{%- macro m() -%}"));
         assert!(!only_macros("{% raw %}{% endraw %}"));
+        // `ctx` read by a macro that does not take it: the importer's `.`.
+        assert!(!only_macros(
+            "{%- macro m() -%}{{ ctx.Values.a }}{%- endmacro -%}"
+        ));
+        assert!(!only_macros(
+            "{%- macro m() -%}{% if ctx %}{% endif %}{%- endmacro -%}"
+        ));
+        assert!(only_macros("{%- macro m(ctx, n=1) -%}{{ ctx.Values.a }}{% macro i() %}{{ ctx }}{% endmacro %}{%- endmacro -%}"));
     }
 
     #[test]
@@ -117,6 +125,26 @@ mod tests {
         );
         assert!(prelude_imports("{% import name as h %}").is_empty());
         assert!(prelude_imports("{% import \"_h.tpl\" as h with context %}").is_empty());
+    }
+
+    /// The embedded chart's partials are shared by its templates (see
+    /// `render::session`): a partial that loses the shape would silently
+    /// cost every render one import per template.
+    #[test]
+    fn the_embedded_partials_only_define_macros() {
+        let partials: Vec<_> = crate::embedded::FILES
+            .iter()
+            .filter(|(p, _)| {
+                p.rsplit('/')
+                    .next()
+                    .is_some_and(|b| b.starts_with('_') && b.ends_with(".tpl"))
+            })
+            .collect();
+        assert!(partials.len() >= 5, "{}", partials.len());
+        for (path, bytes) in partials {
+            let src = std::str::from_utf8(bytes).unwrap();
+            assert!(only_macros(src), "{path} does more than define macros");
+        }
     }
 
     #[test]

@@ -13,8 +13,9 @@
 //!
 //! Only partials that define macros and nothing else are shared (see
 //! [`gate::only_macros`]), and only when every partial of the chart is of
-//! that kind: their macros read nothing but their arguments and each
-//! other, so one import serves all templates alike. Anything else renders
+//! that kind: beyond their arguments, their macros read each other and the
+//! chart's `.` without `Template`, which are the same for every template of
+//! the chart, so one import serves them all alike. Anything else renders
 //! as before, each import run where it stands.
 
 use super::context::Dot;

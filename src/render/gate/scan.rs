@@ -30,8 +30,9 @@ fn literal(s: &str) -> Option<&str> {
 enum Piece<'s> {
     Text(&'s str),
     Comment,
-    /// A `{{ ... }}` expression.
-    Var,
+    /// The inside of a `{{ ... }}` expression, whitespace-control marks
+    /// included.
+    Var(&'s str),
     /// The inside of a `{% ... %}` tag, whitespace-control marks removed.
     Tag(&'s str),
 }
@@ -102,7 +103,7 @@ impl<'s> Iterator for Pieces<'s> {
         };
         self.at = end + 2;
         if close == b'}' {
-            return Some(Piece::Var);
+            return Some(Piece::Var(&src[start..end]));
         }
         let inner = src[start..end].trim_start_matches(['-', '+']);
         let inner = inner.trim_end_matches(['-', '+']).trim();
@@ -175,22 +176,46 @@ fn identifiers(expr: &str) -> impl Iterator<Item = &str> {
 
 /// Whether `src`, imported, only defines macros: at its top level nothing
 /// but macros, imports of other partials in its folder (`_*`), comments
-/// and whitespace, and nowhere the word `Template`, the one part of `.`
-/// that differs between the templates of a chart. Importing such a partial
-/// gives every template of the chart the same macros, so one import can
-/// serve them all.
+/// and whitespace; nowhere the word `Template`, the one part of `.` that
+/// differs between the templates of a chart; and `ctx` read only by macros
+/// that take it as a parameter (one that does not would see the importer's
+/// `.`). Importing such a partial gives every template of the chart the
+/// same macros, so one import can serve them all.
 pub fn only_macros(src: &str) -> bool {
     if src.contains("Template") {
         return false;
     }
     let mut it = Pieces::new(src);
     let mut depth = 0usize;
+    // Whether the outermost macro being read takes `ctx`.
+    let mut takes_ctx = false;
+    // The name `ctx`, not an attribute of that name (`x.ctx`); inside a
+    // string it counts too, which only errs towards not sharing.
+    let reads_ctx = |expr: &str| {
+        let b = expr.as_bytes();
+        let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+        memchr::memmem::find_iter(b, b"ctx").any(|i| {
+            (i == 0 || !(word(b[i - 1]) || b[i - 1] == b'.'))
+                && b.get(i + 3).is_none_or(|&c| !word(c))
+        })
+    };
     for p in it.by_ref() {
         match p {
             Piece::Tag(t) => match keyword(t) {
-                ("macro", _) => depth += 1,
+                ("macro", signature) => {
+                    if depth == 0 {
+                        takes_ctx = reads_ctx(signature);
+                    } else if !takes_ctx && reads_ctx(signature) {
+                        return false;
+                    }
+                    depth += 1;
+                }
                 ("endmacro", _) if depth > 0 => depth -= 1,
-                _ if depth > 0 => {}
+                _ if depth > 0 => {
+                    if !takes_ctx && reads_ctx(t) {
+                        return false;
+                    }
+                }
                 ("import" | "from", rest) => {
                     let target = rest.split([' ', '\t']).next().and_then(literal);
                     if !target.is_some_and(|n| n.starts_with('_') && !n.contains('/')) {
@@ -201,8 +226,9 @@ pub fn only_macros(src: &str) -> bool {
             },
             Piece::Comment => {}
             Piece::Text(t) if depth == 0 && !t.trim().is_empty() => return false,
-            Piece::Var if depth == 0 => return false,
-            Piece::Text(_) | Piece::Var => {}
+            Piece::Var(_) if depth == 0 => return false,
+            Piece::Var(expr) if !takes_ctx && reads_ctx(expr) => return false,
+            Piece::Text(_) | Piece::Var(_) => {}
         }
     }
     depth == 0 && !it.unmodelled
@@ -253,7 +279,7 @@ pub fn find(src: &str) -> Option<Gate<'_>> {
         match it.next()? {
             Piece::Text(t) if t.trim().is_empty() => {}
             Piece::Comment => {}
-            Piece::Var => return None,
+            Piece::Var(_) => return None,
             Piece::Text(_) => return None,
             Piece::Tag(tag) => match keyword(tag) {
                 ("import", rest) => {
