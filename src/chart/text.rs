@@ -1,6 +1,6 @@
-//! File contents without copies: the embedded chart's files are borrowed
-//! from the binary, a loaded chart's are read once and shared, so `.Files`,
-//! the template loader and every subchart copy hold references.
+//! File contents read once and shared: each file's text is copied once
+//! (from the binary for the embedded chart) and then `.Files`, the template
+//! loader and every subchart copy hold references to it.
 
 use bytes::Bytes;
 use std::fmt;
