@@ -531,7 +531,8 @@ fn render_templates<T>(
 mod tests {
     use super::*;
 
-    fn chart(templates: &[(&str, &str)]) -> Chart {
+    /// A chart `c` with `templates` (name, source).
+    pub(super) fn chart(templates: &[(&str, &str)]) -> Chart {
         let mut files = crate::chart::Files::new();
         files.insert(
             "Chart.yaml".into(),

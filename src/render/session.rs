@@ -25,7 +25,8 @@ use minijinja::value::{Enumerator, Object, Value as JValue};
 use minijinja::{Captured, Environment, Error as JError};
 use std::sync::{Arc, Mutex};
 
-/// The context variable holding the name of the template to include.
+/// The context variable naming the template to include (the current
+/// `.`'s `Template.Name`).
 const TEMPLATE_VAR: &str = "__tracecat_template";
 /// The driver's block that includes it.
 const BLOCK: &str = "render";
@@ -37,33 +38,32 @@ const SHARED_DRIVER: &str = "_@session-shared";
 
 /// The driver's context: the `.` of the template being rendered.
 #[derive(Debug, Default)]
-struct Current {
-    dot: Mutex<Option<Arc<Dot>>>,
-    name: Mutex<String>,
-}
+struct Current(Mutex<Option<Arc<Dot>>>);
 
 impl Current {
     fn dot(&self) -> Option<Arc<Dot>> {
-        self.dot.lock().ok()?.clone()
+        self.0.lock().ok()?.clone()
     }
-    fn set(&self, dot: Arc<Dot>, name: &str) {
-        if let Ok(mut d) = self.dot.lock() {
+    fn set(&self, dot: Arc<Dot>) {
+        if let Ok(mut d) = self.0.lock() {
             *d = Some(dot);
-        }
-        if let Ok(mut n) = self.name.lock() {
-            n.clear();
-            n.push_str(name);
         }
     }
 }
 
 impl Object for Current {
     fn get_value(self: &Arc<Self>, key: &JValue) -> Option<JValue> {
+        let dot = self.dot()?;
         if key.as_str()? == TEMPLATE_VAR {
-            // From the top of the tree, not relative to the driver.
-            return self.name.lock().ok().map(|n| JValue::from(format!("/{n}")));
+            // `Template.Name`, from the top of the tree, not relative to
+            // the driver.
+            let name = dot
+                .get_value(&JValue::from("Template"))?
+                .get_attr("Name")
+                .ok()?;
+            return Some(JValue::from(format!("/{name}")));
         }
-        self.dot()?.get_value(key)
+        dot.get_value(key)
     }
     fn enumerate(self: &Arc<Self>) -> Enumerator {
         match self.dot() {
@@ -137,7 +137,7 @@ impl<'env> Sessions<'env> {
             Some(session) => session,
             slot => slot.insert(Self::start(self.env, &self.drivers[i], chart_dot)?),
         };
-        current.set(dot, name);
+        current.set(dot);
         state.with_state_mut(|s| s.render_block_to_write(BLOCK, out))
     }
 
@@ -151,7 +151,7 @@ impl<'env> Sessions<'env> {
         chart_dot: &Arc<Dot>,
     ) -> Result<(Captured<'env>, Arc<Current>), JError> {
         let current = Arc::new(Current::default());
-        current.set(chart_dot.clone(), "");
+        current.set(chart_dot.clone());
         let ctx = JValue::from_dyn_object(current.clone());
         if let Some(name) = with_imports {
             if let Ok(captured) = env
@@ -198,24 +198,9 @@ fn driver_source(modules: &[(String, String)]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use crate::chart::{Chart, Files};
+    use super::super::tests::chart;
     use crate::render::{render, RenderOptions};
     use crate::values::Map;
-
-    fn chart(templates: &[(&str, &str)]) -> Chart {
-        let mut files = Files::new();
-        files.insert(
-            "Chart.yaml".into(),
-            bytes::Bytes::from_static(b"apiVersion: v2\nname: c\nversion: 0.1.0\n"),
-        );
-        for (name, body) in templates {
-            files.insert(
-                format!("templates/{name}"),
-                bytes::Bytes::copy_from_slice(body.as_bytes()),
-            );
-        }
-        Chart::from_files(files, "test").unwrap()
-    }
 
     fn rendered(templates: &[(&str, &str)]) -> Vec<(String, String)> {
         let r = render(&chart(templates), &Map::new(), &RenderOptions::default()).unwrap();
