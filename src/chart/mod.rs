@@ -295,9 +295,6 @@ fn ancestors(p: &str) -> impl Iterator<Item = &str> {
 }
 
 fn text(b: &bytes::Bytes, origin: &str, path: &str) -> Result<Text> {
-    if let Some(t) = Text::embedded(b) {
-        return Ok(t);
-    }
     Text::new(b.clone()).ok_or_else(|| {
         Error::new(Kind::Parse, format!("{origin}/{path}: not valid UTF-8"))
             .with_file(format!("{origin}/{path}"))

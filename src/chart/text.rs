@@ -1,31 +1,21 @@
-//! File contents read once and shared: each file's text is copied once
-//! (from the binary for the embedded chart) and then `.Files`, the template
-//! loader and every subchart copy hold references to it.
+//! File contents read once and shared: a file's text is the same buffer as
+//! its bytes (the binary's own for the embedded chart), and `.Files`, the
+//! template loader and every subchart copy hold references to it.
 
 use bytes::Bytes;
+use bytestring::ByteString;
 use std::fmt;
 use std::ops::Deref;
-use std::sync::Arc;
 
 /// Text known to be UTF-8, cheap to clone.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Text(Arc<str>);
-
-impl Default for Text {
-    fn default() -> Text {
-        Text(Arc::from(""))
-    }
-}
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Text(ByteString);
 
 impl Text {
-    /// The text of `bytes`, or None when they are not UTF-8.
+    /// The text of `bytes`, without copying them; None when they are not
+    /// UTF-8.
     pub fn new(bytes: Bytes) -> Option<Text> {
-        std::str::from_utf8(&bytes).ok().map(|s| Text(Arc::from(s)))
-    }
-
-    /// An embedded file's text; None when it is not UTF-8.
-    pub fn embedded(bytes: &Bytes) -> Option<Text> {
-        Text::new(bytes.clone())
+        ByteString::try_from(bytes).ok().map(Text)
     }
 }
 
@@ -38,13 +28,13 @@ impl Deref for Text {
 
 impl From<&'static str> for Text {
     fn from(s: &'static str) -> Text {
-        Text(Arc::from(s))
+        Text(ByteString::from_static(s))
     }
 }
 
 impl From<String> for Text {
     fn from(s: String) -> Text {
-        Text(Arc::from(s))
+        Text(ByteString::from(s))
     }
 }
 
