@@ -89,7 +89,7 @@ pub struct RenderedFile {
 
 struct Job<'s> {
     name: String,
-    /// The chart's path in the tree (`tracecat/charts/temporal`) and its `.`.
+    /// The template's chart: its path in the tree (`tracecat/charts/temporal`).
     chart: String,
     dot: Arc<Dot>,
     base_path: String,

@@ -50,12 +50,12 @@ impl Generated {
 
     /// The driver variable that holds the import of the partial `path`.
     pub(super) fn variable_for(&self, path: &str) -> String {
+        if let Some(v) = self.variable_of(path) {
+            return v;
+        }
         let Ok(mut vars) = self.variables.lock() else {
             return String::new();
         };
-        if let Some((_, v)) = vars.iter().find(|(p, _)| p == path) {
-            return v.clone();
-        }
         let v = format!("__tracecat_shared_{}", vars.len());
         vars.push((path.to_string(), v.clone()));
         v
