@@ -258,6 +258,35 @@ fn the_reference_chart_refusals_are_refusals() {
     }
 }
 
+/// A null or empty `virtualService.apiVersion` falls back to Istio's
+/// v1beta1, as the reference template's `default` does (a null in a values
+/// file deletes the chart's own default).
+#[test]
+fn an_unset_virtual_service_api_version_falls_back_to_v1beta1() {
+    let d = TempDir::new("vs-api");
+    let istio = root()
+        .join("values/examples/istio.yaml")
+        .display()
+        .to_string();
+    for (name, unset) in [("null.yaml", "null"), ("empty.yaml", "\"\"")] {
+        let f = d.write(name, &format!("virtualService:\n  apiVersion: {unset}\n"));
+        let out = run(&["template", "-f", &istio, "-f", &f.display().to_string()]);
+        assert!(out.status.success(), "{name}: {}", stderr(&out));
+        let api_versions: Vec<String> = objects(&stdout(&out))
+            .into_iter()
+            .filter(|((_, kind, _, _), _)| kind == "VirtualService")
+            .map(|((api, ..), _)| api)
+            .collect();
+        assert!(api_versions.len() >= 3, "{name}: {api_versions:?}");
+        assert!(
+            api_versions
+                .iter()
+                .all(|a| a == "networking.istio.io/v1beta1"),
+            "{name}: {api_versions:?}"
+        );
+    }
+}
+
 #[test]
 fn long_release_names_are_cut_as_helm_cuts_the_subchart_names() {
     let name = "tracecat-prod-eu-west-1-secops-platform";
