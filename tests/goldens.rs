@@ -103,29 +103,8 @@ fn every_case_renders_what_helm_renders() {
             problems.push(format!("{}: render failed: {}", c.name, stderr(&out)));
             continue;
         }
-        let want = objects(&expected);
-        let got = objects(&stdout(&out));
-        let mut last_pos = 0;
-        for (key, obj) in &got {
-            match want.iter().position(|(k, _)| k == key) {
-                None => problems.push(format!("{}: extra object {key:?}", c.name)),
-                Some(pos) => {
-                    let (a, b) = (normalise(&want[pos].1), normalise(obj));
-                    if a != b {
-                        let d = first_diff(&a, &b, "").unwrap_or_default();
-                        problems.push(format!("{}: {key:?} differs at {d}", c.name));
-                    }
-                    if pos < last_pos {
-                        problems.push(format!("{}: {key:?} is out of Helm's order", c.name));
-                    }
-                    last_pos = pos;
-                }
-            }
-        }
-        for (key, _) in &want {
-            if !got.iter().any(|(g, _)| g == key) {
-                problems.push(format!("{}: missing object {key:?}", c.name));
-            }
+        for p in compare_streams(&expected, &stdout(&out)) {
+            problems.push(format!("{}: {p}", c.name));
         }
     }
     assert!(checked >= 35, "only {checked} golden cases found");

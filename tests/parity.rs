@@ -355,3 +355,108 @@ fn random_values_files_render_as_helm_renders_them() {
         "{report}"
     );
 }
+
+/// Every key of the public chart's defaults (its own and the Temporal
+/// subchart's, sections included), set to null over the golden Istio case,
+/// renders as Helm renders it. A null deletes the chart's default, so this
+/// reaches each template's `default`, `required` and nil check, which the
+/// random values files reach only by chance.
+#[test]
+fn every_default_set_to_null_renders_as_helm_renders_it() {
+    let Some((helm, chart)) = helm_and_reference() else {
+        eprintln!("SKIPPED every_default_set_to_null: needs ../shared and get-peers.sh");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must run the null sweep"
+        );
+        return;
+    };
+    let overlay = root().join("../shared/reference/goldens/overlay.yaml");
+    let base = root().join("tests/goldens/cases/istio-virtualservices/values.yaml");
+    let defaults = run(&[
+        "values",
+        "--output",
+        "json",
+        "--chart",
+        &chart.display().to_string(),
+    ]);
+    assert!(defaults.status.success(), "{}", stderr(&defaults));
+    let tree: serde_json::Value = serde_json::from_slice(&defaults.stdout).unwrap();
+    let mut paths = Vec::new();
+    key_paths(&tree, &mut Vec::new(), &mut paths);
+    assert!(paths.len() > 500, "{} keys", paths.len());
+
+    let d = TempDir::new("null-sweep");
+    // JSON is YAML, and quotes any key (annotations have dots and slashes).
+    let files: Vec<(String, PathBuf)> = paths
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let nulled = p.iter().rev().fold(
+                serde_json::Value::Null,
+                |inner, k| serde_json::json!({ k.as_str(): inner }),
+            );
+            (
+                p.join("."),
+                d.write(&format!("{i}.yaml"), &nulled.to_string()),
+            )
+        })
+        .collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let problems = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some((key, f)) = files.get(i) else { break };
+                let h = std::process::Command::new(&helm)
+                    .args(["template", "tracecat"])
+                    .arg(&chart)
+                    .args(["-n", "tracecat", "-f"])
+                    .arg(&overlay)
+                    .arg("-f")
+                    .arg(&base)
+                    .arg("-f")
+                    .arg(f)
+                    .output()
+                    .expect("helm");
+                let ours = run(&[
+                    "template",
+                    "tracecat",
+                    "-n",
+                    "tracecat",
+                    "-f",
+                    &base.display().to_string(),
+                    "-f",
+                    &f.display().to_string(),
+                ]);
+                let found = match (h.status.success(), ours.status.success()) {
+                    (true, true) => compare_streams(&stdout(&h), &stdout(&ours)),
+                    (true, false) => vec![format!("we refuse: {}", stderr(&ours))],
+                    (false, true) => vec![format!("Helm refuses: {}", stderr(&h))],
+                    (false, false) => Vec::new(),
+                };
+                if !found.is_empty() {
+                    problems
+                        .lock()
+                        .unwrap()
+                        .push(format!("{key}: null\n  {}", found.join("\n  ")));
+                }
+            });
+        }
+    });
+    let problems = problems.into_inner().unwrap();
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// Every key path of a JSON tree, maps before their keys.
+fn key_paths(v: &serde_json::Value, at: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+    if let serde_json::Value::Object(m) = v {
+        for (k, child) in m {
+            at.push(k.clone());
+            out.push(at.clone());
+            key_paths(child, at, out);
+            at.pop();
+        }
+    }
+}

@@ -213,6 +213,38 @@ pub fn normalise(v: &Value) -> Value {
     }
 }
 
+/// How a rendered stream differs from Helm's, as manifest-compare.py judges
+/// it: extra, missing and differing objects, and objects out of Helm's
+/// order. Empty when they agree.
+pub fn compare_streams(helm: &str, ours: &str) -> Vec<String> {
+    let want = objects(helm);
+    let got = objects(ours);
+    let mut problems = Vec::new();
+    let mut last_pos = 0;
+    for (key, obj) in &got {
+        match want.iter().position(|(k, _)| k == key) {
+            None => problems.push(format!("extra object {key:?}")),
+            Some(pos) => {
+                let (a, b) = (normalise(&want[pos].1), normalise(obj));
+                if a != b {
+                    let d = first_diff(&a, &b, "").unwrap_or_default();
+                    problems.push(format!("{key:?} differs at {d}"));
+                }
+                if pos < last_pos {
+                    problems.push(format!("{key:?} is out of Helm's order"));
+                }
+                last_pos = pos;
+            }
+        }
+    }
+    for (key, _) in &want {
+        if !got.iter().any(|(g, _)| g == key) {
+            problems.push(format!("missing object {key:?}"));
+        }
+    }
+    problems
+}
+
 /// First differing path between two values, for messages.
 pub fn first_diff(a: &Value, b: &Value, path: &str) -> Option<String> {
     match (a, b) {
