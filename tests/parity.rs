@@ -5,7 +5,7 @@
 
 mod common;
 use common::*;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 fn quick_with(d: &TempDir, name: &str, extra: &str) -> Vec<String> {
     let f = d.write(name, extra);
@@ -195,6 +195,18 @@ fn helm_and_reference() -> Option<(PathBuf, PathBuf)> {
     (chart.exists() && helm.exists()).then_some((helm, chart))
 }
 
+/// `helm template tracecat CHART -n tracecat` with `values` files, in order.
+fn helm_template(helm: &Path, chart: &Path, values: &[&Path]) -> std::process::Output {
+    let mut cmd = std::process::Command::new(helm);
+    cmd.args(["template", "tracecat"])
+        .arg(chart)
+        .args(["-n", "tracecat"]);
+    for v in values {
+        cmd.arg("-f").arg(v);
+    }
+    cmd.output().expect("helm")
+}
+
 /// Every `fail`, `required` and Go-level failure of the reference chart,
 /// one values file each in tests/refusals/ (first line `# refuses: TEXT`),
 /// layered over the quickstart: we refuse with TEXT and print nothing on
@@ -237,13 +249,7 @@ fn the_reference_chart_refusals_are_refusals() {
             ));
         }
         if let Some((helm, chart)) = &reference {
-            let h = std::process::Command::new(helm)
-                .args(["template", "tracecat"])
-                .arg(chart)
-                .args(["-f", &quickstart(), "-f"])
-                .arg(f)
-                .output()
-                .expect("helm");
+            let h = helm_template(helm, chart, &[Path::new(&quickstart()), f]);
             if h.status.success() || !stderr(&h).contains(says) {
                 wrong.push(format!(
                     "{name}: Helm does not refuse it that way:\n{}",
@@ -409,26 +415,14 @@ fn every_default_set_to_null_renders_as_helm_renders_it() {
             s.spawn(|| loop {
                 let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let Some((key, f)) = files.get(i) else { break };
-                let h = std::process::Command::new(&helm)
-                    .args(["template", "tracecat"])
-                    .arg(&chart)
-                    .args(["-n", "tracecat", "-f"])
-                    .arg(&overlay)
-                    .arg("-f")
-                    .arg(&base)
-                    .arg("-f")
-                    .arg(f)
-                    .output()
-                    .expect("helm");
-                let ours = run(&[
-                    "template",
-                    "tracecat",
-                    "-n",
-                    "tracecat",
-                    "-f",
-                    &base.display().to_string(),
-                    "-f",
-                    &f.display().to_string(),
+                let h = helm_template(&helm, &chart, &[&overlay, &base, f]);
+                let ours = template(&[
+                    "-n".into(),
+                    "tracecat".into(),
+                    "-f".into(),
+                    base.display().to_string(),
+                    "-f".into(),
+                    f.display().to_string(),
                 ]);
                 let found = match (h.status.success(), ours.status.success()) {
                     (true, true) => compare_streams(&stdout(&h), &stdout(&ours)),
