@@ -155,8 +155,12 @@ def row(name, ours, peer_name=None, theirs=None, note=""):
 def render_output(args, path):
     with open(path, "wb") as f:
         subprocess.run([OURS, *args], stdout=f, check=True)
+    # Objects, not documents: a template whose output is empty still
+    # prints a `# Source` document, as Helm does.
     with open(path, "rb") as f:
-        return f.read().count(b"\n---\n") + 1
+        docs = f.read().split(b"\n---\n")
+    return sum(any(l.strip() not in (b"", b"---") and not l.startswith(b"#") for l in d.splitlines())
+               for d in docs)
 
 
 def static_chart(tmp, rendered):
