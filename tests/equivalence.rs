@@ -106,6 +106,13 @@ const PIECES: &[&str] = &[
     "    helm.sh/hook-weight: \"-5\"\n",
     "kind: 'Se''cret'\n",
     "  name: \"a\\\\b\"\n",
+    // Head fields of shapes Helm refuses.
+    "apiVersion:\n  - x\n",
+    "metadata: x\n",
+    "metadata:\n- a\n",
+    "  annotations: |\n    x\n",
+    "  annotations:\n    []\n",
+    "  name:\n    a: b\n",
 ];
 
 fn mutate(rng: &mut Rng, input: &[u8], seeds: &[Vec<u8>]) -> Vec<u8> {

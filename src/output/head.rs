@@ -70,6 +70,8 @@ pub fn read(doc: &str) -> Option<Head> {
 #[derive(Clone, Copy, PartialEq)]
 enum Slot {
     Root,
+    /// `apiVersion`: not read, but Helm refuses a collection there.
+    ApiVersion,
     Meta,
     Annotations,
     Kind,
@@ -85,6 +87,7 @@ impl Slot {
     /// The slot of `key` inside a mapping in this slot.
     fn child(self, key: &str) -> Slot {
         match (self, key) {
+            (Slot::Root, "apiVersion") => Slot::ApiVersion,
             (Slot::Root, "kind") => Slot::Kind,
             (Slot::Root, "metadata") => Slot::Meta,
             (Slot::Meta, "name") => Slot::Name,
@@ -104,7 +107,12 @@ impl Slot {
     }
     /// Where a collection is left to the full parser (to read or refuse).
     fn scalar_only(self) -> bool {
-        self.is_field() || self == Slot::Annotation
+        self.is_field() || matches!(self, Slot::Annotation | Slot::ApiVersion)
+    }
+    /// Where anything but a mapping or null is left to the full parser
+    /// (which refuses it).
+    fn mapping_only(self) -> bool {
+        matches!(self, Slot::Meta | Slot::Annotations)
     }
 }
 
@@ -210,7 +218,7 @@ impl Reader<'_> {
                 // collection, indented).
                 let empty = text.strip_prefix("{}").or_else(|| text.strip_prefix("[]"));
                 if empty.is_some_and(|a| m > n && after_scalar(a)) {
-                    if slot.scalar_only() {
+                    if slot.scalar_only() || (slot.mapping_only() && text.starts_with('[')) {
                         return None;
                     }
                     let k = self.next_content(j + 1);
@@ -221,7 +229,7 @@ impl Reader<'_> {
                 }
                 let seq = is_seq_entry(text);
                 if m > n || (m == n && seq && compact_seq) {
-                    if slot.scalar_only() {
+                    if slot.scalar_only() || (slot.mapping_only() && seq) {
                         return None;
                     }
                     return if seq {
@@ -239,6 +247,9 @@ impl Reader<'_> {
             return Some(i + 1);
         }
         let first = rest.as_bytes()[0];
+        if slot.mapping_only() && !rest.starts_with("{}") {
+            return None; // a scalar or a sequence where a mapping goes
+        }
         if first == b'|' || first == b'>' {
             if slot.is_field() || !block_header(&rest[1..]) {
                 return None;
@@ -332,7 +343,9 @@ mod tests {
 
     fn full(doc: &str) -> Option<Head> {
         let v = yaml::parse_one(doc).ok()?;
-        matches!(v, Value::Map(_) | Value::Null).then(|| Head::from_tree(&v))
+        let ok = matches!(v, Value::Map(_) | Value::Null)
+            && super::super::head_shape_error(&v).is_none();
+        ok.then(|| Head::from_tree(&v))
     }
 
     /// Wherever the fast reader answers, the full parser accepts the
@@ -413,6 +426,15 @@ mod tests {
             "data: |\n  a\n---\n",
             &format!("{}: x\n", "k".repeat(1100)),
             "a: [x, .nan]\n",
+            "apiVersion:\n  a: 1\n",
+            "apiVersion: [v1]\n",
+            "metadata: x\n",
+            "metadata: null\n",
+            "metadata:\n- a\n",
+            "metadata:\n  []\n",
+            "metadata: |\n  x\n",
+            "metadata:\n  annotations: \"x\"\n",
+            "metadata:\n  annotations:\n  - a\n",
         ] {
             assert!(read(doc).is_none(), "{doc:?}");
         }

@@ -171,29 +171,75 @@ pub fn kind_cmp(a: &str, b: &str) -> std::cmp::Ordering {
     }
 }
 
-/// Helm 4 reads `metadata.annotations` as a map of strings: a mapping or
-/// list there fails the render (scalars are read as their text).
-fn refuse_collection_annotations(path: &str, doc: &Value) -> Result<()> {
-    let annotations = doc
-        .as_map()
-        .and_then(|m| m.get("metadata"))
-        .and_then(Value::as_map)
-        .and_then(|m| m.get("annotations"))
-        .and_then(Value::as_map);
-    let bad = annotations
-        .into_iter()
-        .flat_map(|m| m.iter())
-        .find(|(_, v)| matches!(v, Value::Map(_) | Value::List(_)));
-    match bad {
-        None => Ok(()),
-        Some((key, v)) => {
-            let what = if v.is_map() { "object" } else { "array" };
-            Err(Error::new(
-                Kind::Render,
-                format!("YAML parse error on {path}: metadata.annotations.{key}: cannot unmarshal {what} into a string (annotation values are strings)"),
-            )
-            .with_hint("quote the annotation's value, or render it with toJson"))
+/// Helm 4 reads every document into a small head (`apiVersion`, `kind`,
+/// `metadata.name` and `metadata.annotations` as strings) and fails the
+/// render on the first field of the wrong shape, in the key order of its
+/// JSON (sorted). Scalars are read as their text, and null as empty.
+fn check_head_shape(path: &str, content: &str, doc: &Value) -> Result<()> {
+    let Some((field, what, expected)) = head_shape_error(doc) else {
+        return Ok(());
+    };
+    Err(Error::new(
+        Kind::Render,
+        format!("YAML parse error on {path}: {field} is {what}, but Helm reads it as {expected}"),
+    )
+    .with_file(path.to_string())
+    .with_hint(if expected == "a string" {
+        "quote the value, or render it with toJson"
+    } else {
+        "render a mapping there, or leave it out"
+    })
+    .with_debug(content.to_string()))
+}
+
+/// The first head field of the wrong shape in a parsed document: (its
+/// path, what it holds, what Helm expects); None when Helm reads the head.
+pub fn head_shape_error(doc: &Value) -> Option<(String, &'static str, &'static str)> {
+    let collection = |v: Option<&Value>| match v {
+        Some(v @ (Value::Map(_) | Value::List(_))) => Some(json_type(v)),
+        _ => None,
+    };
+    let root = doc.as_map()?;
+    for field in ["apiVersion", "kind"] {
+        if let Some(what) = collection(root.get(field)) {
+            return Some((field.to_string(), what, "a string"));
         }
+    }
+    let meta = match root.get("metadata") {
+        None | Some(Value::Null) => return None,
+        Some(Value::Map(m)) => m,
+        Some(v) => return Some(("metadata".to_string(), json_type(v), "an object")),
+    };
+    match meta.get("annotations") {
+        None | Some(Value::Null) => {}
+        Some(Value::Map(a)) => {
+            let mut keys: Vec<_> = a.iter().collect();
+            keys.sort_by(|x, y| x.0.cmp(y.0));
+            for (k, v) in keys {
+                if let Some(what) = collection(Some(v)) {
+                    return Some((format!("metadata.annotations.{k}"), what, "a string"));
+                }
+            }
+        }
+        Some(v) => {
+            return Some((
+                "metadata.annotations".to_string(),
+                json_type(v),
+                "an object",
+            ))
+        }
+    }
+    collection(meta.get("name")).map(|what| ("metadata.name".to_string(), what, "a string"))
+}
+
+/// The JSON type of `v`, with its article.
+fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Map(_) => "an object",
+        Value::List(_) => "an array",
+        Value::String(_) => "a string",
+        Value::Bool(_) => "a boolean",
+        _ => "a number",
     }
 }
 
@@ -205,19 +251,25 @@ pub fn parse_manifest(path: &str, content: String) -> Result<Manifest> {
         Some(h) => (h, std::sync::OnceLock::new()),
         None => {
             let doc = full_parse(path, &content)?;
-            refuse_collection_annotations(path, &doc)?;
+            check_head_shape(path, &content, &doc)?;
             (head::Head::from_tree(&doc), std::sync::OnceLock::from(doc))
         }
     };
-    let text = |v: Option<Value>| v.map(|v| v.to_string()).unwrap_or_default();
+    // Helm reads these fields as strings: a scalar as its text, null as "".
+    let text = |v: Option<Value>| match v {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(s)) => s,
+        Some(v) => v.to_string(),
+    };
+    // Any value marks a hook, even null (an unknown hook "", skipped).
     let hooks = match &head.hook {
-        Some(Value::String(s)) => s.split(',').map(|h| h.trim().to_lowercase()).collect(),
-        _ => Vec::new(),
+        Some(v) => text(Some(v.clone()))
+            .split(',')
+            .map(|h| h.trim().to_lowercase())
+            .collect(),
+        None => Vec::new(),
     };
-    let hook_weight = match &head.hook_weight {
-        Some(Value::String(s)) => s.trim().parse().unwrap_or(0),
-        _ => 0,
-    };
+    let hook_weight = text(head.hook_weight.clone()).trim().parse().unwrap_or(0);
     Ok(Manifest {
         path: path.to_string(),
         content,
@@ -515,6 +567,84 @@ mod tests {
         assert_eq!(split_documents("a: 1\n---\nb: 2\n"), vec!["a: 1", "b: 2"]);
         assert_eq!(split_documents("---\n\n---\nb: 2"), vec!["---\nb: 2"]);
         assert!(split_documents("  \n").is_empty());
+    }
+
+    /// Helm reads a head of strings: a collection in a string field, or
+    /// anything but a mapping where one goes, fails the render, reporting
+    /// the first in its JSON's (sorted) key order; a scalar or null is read
+    /// as text, and any value of the hook annotation marks a hook.
+    #[test]
+    fn refuses_heads_helm_cannot_read() {
+        let err = |doc: &str| {
+            parse_manifest("c/templates/a.yaml", doc.to_string())
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
+        };
+        for (doc, field) in [
+            (
+                "apiVersion: {a}
+kind: [x]
+",
+                "apiVersion is an object, but Helm reads it as a string",
+            ),
+            (
+                "kind: [x]
+",
+                "kind is an array",
+            ),
+            (
+                "kind: A
+metadata: 5
+",
+                "metadata is a number, but Helm reads it as an object",
+            ),
+            (
+                "metadata: {name: [a], annotations: {b: [x], a: {y: 1}}}
+",
+                "metadata.annotations.a is an object",
+            ),
+            (
+                "metadata: {name: x, annotations: s}
+",
+                "metadata.annotations is a string",
+            ),
+            (
+                "metadata: {name: {a: 1}}
+",
+                "metadata.name is an object",
+            ),
+        ] {
+            assert!(err(doc).contains(field), "{doc:?}: {}", err(doc));
+            // Through the head reader's subset as well as the full parser.
+            let block = crate::values::yaml::parse_one(doc).unwrap();
+            let block = crate::values::yamlout::to_yaml(&block);
+            assert!(err(&block).contains(field), "{block:?}: {}", err(&block));
+        }
+        for doc in [
+            "apiVersion: 5
+kind: true
+metadata: {name: 1.5, annotations: {a: 5, b: null}}
+",
+            "metadata: null
+",
+            "metadata: {annotations: null}
+",
+        ] {
+            assert_eq!(err(doc), "", "{doc:?}");
+        }
+        let m = parse_manifest(
+            "p",
+            "kind: A\nmetadata:\n  name: 5\n  annotations:\n    helm.sh/hook: 5\n".into(),
+        )
+        .unwrap();
+        assert_eq!(
+            (m.name.as_str(), m.hooks.as_slice()),
+            ("5", &["5".to_string()][..])
+        );
+        let m =
+            parse_manifest("p", "metadata:\n  annotations:\n    helm.sh/hook:\n".into()).unwrap();
+        assert_eq!(m.hooks, vec![String::new()]);
     }
 
     #[test]

@@ -5,13 +5,13 @@
 //! test run) and the cargo-fuzz targets in `fuzz/` (longer runs, nightly).
 
 use tracecat_chart::chart::{self, dependencies};
-use tracecat_chart::output::head;
+use tracecat_chart::output::{head, head_shape_error};
 use tracecat_chart::render::{gate, new_environment};
 use tracecat_chart::values::{self, json_doc, merge::Warnings, schema, schema_fast, yaml, Value};
 
 /// The head reader against the full YAML parser: whenever the reader
-/// answers, the full parser accepts the document (a mapping or empty) and
-/// finds the same kind, name and hook annotations.
+/// answers, the full parser accepts the document (a mapping or empty, with
+/// a head Helm reads) and finds the same kind, name and hook annotations.
 pub fn manifest_head(data: &[u8]) -> bool {
     let Ok(doc) = std::str::from_utf8(data) else {
         return false;
@@ -24,6 +24,7 @@ pub fn manifest_head(data: &[u8]) -> bool {
         matches!(v, Value::Map(_) | Value::Null),
         "not a mapping: {v:?}"
     );
+    assert_eq!(head_shape_error(&v), None, "a head Helm refuses");
     let f = head::Head::from_tree(&v);
     // An empty collection reads as null in the head (the head never needs more).
     let same = |a: &Option<Value>, b: &Option<Value>| match (a, b) {
