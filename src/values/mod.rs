@@ -125,10 +125,7 @@ pub fn user_values(src: &Sources, origins: &mut Origins) -> Result<UserValues> {
         let m = yaml::parse_values(&text, Some(&mut pos)).map_err(|e| {
             Error::new(
                 Kind::Parse,
-                format!(
-                    "failed to parse {name}: cannot unmarshal yaml document: {}",
-                    e.message
-                ),
+                format!("failed to parse {name}: {}", e.message),
             )
             .with_file(name)
             .at(e.line, e.col)

@@ -182,10 +182,11 @@ impl<'a> Builder<'a> {
         }
     }
 
-    /// All documents of the stream; `None` for an empty document.
-    fn documents(&mut self) -> Result<Vec<Option<Node>>, YamlError> {
+    /// All documents of the stream (or only the first); `None` for an
+    /// empty document.
+    fn documents(&mut self, first_only: bool) -> Result<Vec<Option<Node>>, YamlError> {
         let mut docs = Vec::new();
-        loop {
+        while !first_only || docs.is_empty() {
             let (ev, mark) = self.next()?;
             match ev {
                 Event::StreamStart | Event::Nothing => continue,
@@ -366,8 +367,10 @@ fn resolve_non_string(s: &str) -> Option<Scalar> {
     }
     let first = s.as_bytes()[0];
     match first {
+        // Go's ParseFloat fails on a number past float64's range (the
+        // scalar then stays a string); Rust's parse gives infinity.
         b'.' if is_yaml_style_float(s) => {
-            if let Ok(f) = s.parse::<f64>() {
+            if let Some(f) = s.parse::<f64>().ok().filter(|f| f.is_finite()) {
                 return Some(Scalar::Float(f));
             }
         }
@@ -380,7 +383,7 @@ fn resolve_non_string(s: &str) -> Option<Scalar> {
                 return Some(Scalar::Int(i));
             }
             if is_yaml_style_float(&plain) {
-                if let Ok(f) = plain.parse::<f64>() {
+                if let Some(f) = plain.parse::<f64>().ok().filter(|f| f.is_finite()) {
                     return Some(Scalar::Float(f));
                 }
             }
@@ -597,8 +600,9 @@ impl Converter<'_> {
                         // Merge key: a mapping or a list of mappings, applied in place.
                         match v {
                             Node::Map(p, _) => self.fill_map(p, path, out)?,
+                            // Earlier mappings win: applied last to first.
                             Node::Seq(items) => {
-                                for it in items {
+                                for it in items.into_iter().rev() {
                                     match it {
                                         Node::Map(p, _) => self.fill_map(p, path, out)?,
                                         _ => return Err(err_at(&mark, "map merge requires map or sequence of maps as the value")),
@@ -642,12 +646,22 @@ impl Converter<'_> {
 /// Empty documents come back as `Value::Null`.
 pub fn parse_documents(
     text: &str,
+    positions: Option<&mut Positions>,
+) -> Result<Vec<Value>, YamlError> {
+    parse_documents_with(text, positions, false)
+}
+
+/// [`parse_documents`], stopping after the first document when
+/// `first_only` (what follows it is not read, errors and all).
+fn parse_documents_with(
+    text: &str,
     mut positions: Option<&mut Positions>,
+    first_only: bool,
 ) -> Result<Vec<Value>, YamlError> {
     let mut text = std::borrow::Cow::Borrowed(text);
     let mut repairs = 0;
     loop {
-        let parsed = parse_documents_as_written(&text, positions.as_deref_mut());
+        let parsed = parse_documents_as_written(&text, positions.as_deref_mut(), first_only);
         let fixed = match &parsed {
             Err(e) if repairs < MAX_REPAIRS && e.message == QUOTED_INDENT => {
                 reindent_quoted(&text, e)
@@ -754,6 +768,7 @@ fn line_start(text: &str, line: usize) -> Option<usize> {
 fn parse_documents_as_written(
     text: &str,
     positions: Option<&mut Positions>,
+    first_only: bool,
 ) -> Result<Vec<Value>, YamlError> {
     let mut b = Builder {
         parser: Parser::new_from_str(text),
@@ -761,7 +776,7 @@ fn parse_documents_as_written(
         nodes: 0,
         max_nodes: max_nodes(),
     };
-    let docs = b.documents()?;
+    let docs = b.documents(first_only)?;
     let root = positions.as_ref().map(|_| String::new());
     let mut conv = Converter { positions };
     docs.into_iter()
@@ -780,28 +795,82 @@ pub fn parse_one(text: &str) -> Result<Value, YamlError> {
         .unwrap_or(Value::Null))
 }
 
-/// Reads a values file: every document must be a mapping (or empty); the
-/// documents are deep-merged in order, as Helm 4 does.
-pub fn parse_values(text: &str, positions: Option<&mut Positions>) -> Result<Map, YamlError> {
-    let docs = parse_documents(text, positions)?;
+/// Reads a values file as Helm 4 does: split into documents by
+/// [`documents_of`], each read as one YAML document (anything after its
+/// first is ignored), each a mapping or empty; the documents are
+/// deep-merged in order. Messages carry Helm's prefixes.
+pub fn parse_values(text: &str, mut positions: Option<&mut Positions>) -> Result<Map, YamlError> {
     let mut out = Map::new();
-    for d in docs {
-        match d {
+    for (first_line, doc) in documents_of(text)? {
+        let mut pos = positions.as_ref().map(|_| Positions::new());
+        let shift = |mut e: YamlError| {
+            e.line = e.line.map(|l| l + first_line - 1);
+            e.message = format!("cannot unmarshal yaml document: {}", e.message);
+            e
+        };
+        // Go's reader skips a byte order mark at the start of each document.
+        let doc = doc.strip_prefix('\u{feff}').unwrap_or(doc);
+        let value = parse_documents_with(doc, pos.as_mut(), true)
+            .map_err(shift)?
+            .into_iter()
+            .next()
+            .unwrap_or(Value::Null);
+        if let (Some(all), Some(pos)) = (positions.as_deref_mut(), pos) {
+            all.extend(
+                pos.into_iter()
+                    .map(|(k, (l, c))| (k, (l + first_line - 1, c))),
+            );
+        }
+        match value {
             Value::Null => {}
             Value::Map(m) => out = super::merge::merge_maps(out, m),
             other => {
-                return Err(YamlError {
+                return Err(shift(YamlError {
                     message: format!(
                         "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal {} into Go value of type map[string]interface {{}}",
                         go_json_kind(&other)
                     ),
                     line: None,
                     col: None,
-                })
+                }))
             }
         }
     }
     Ok(out)
+}
+
+/// The documents of a values file as Kubernetes' YAML reader (which Helm 4
+/// uses) splits them, each with its first line's number: a line starting
+/// with `---` ends a document, and only blanks or a comment may follow the
+/// dashes on that line. Empty pieces are dropped.
+fn documents_of(text: &str) -> Result<Vec<(usize, &str)>, YamlError> {
+    let mut docs = Vec::new();
+    let (mut start, mut start_line) = (0, 1);
+    let mut at = 0;
+    for (i, line) in text.split_inclusive('\n').enumerate() {
+        let end = at + line.len();
+        if let Some(rest) = line.strip_prefix("---") {
+            let rest = rest.trim();
+            if !rest.is_empty() && !rest.starts_with('#') {
+                return Err(YamlError {
+                    message: format!(
+                        "error reading yaml document: invalid Yaml document separator: {rest}"
+                    ),
+                    line: Some(i + 1),
+                    col: Some(4),
+                });
+            }
+            if at > start {
+                docs.push((start_line, &text[start..at]));
+            }
+            (start, start_line) = (end, i + 2);
+        }
+        at = end;
+    }
+    if text.len() > start {
+        docs.push((start_line, &text[start..]));
+    }
+    Ok(docs)
 }
 
 fn go_json_kind(v: &Value) -> &'static str {
@@ -858,6 +927,11 @@ mod tests {
         assert_eq!(m["e"], Value::Float(1000.0));
         assert_eq!(m["f"], Value::from("5"));
         assert_eq!(m["g"], Value::from("2001-12-14"));
+        // Past float64's range a number is a string, as for Go's ParseFloat.
+        let m = v("a: 1e400\n-1e400: b\nc: .5e999\n");
+        assert_eq!(m["a"], Value::from("1e400"));
+        assert_eq!(m["-1e400"], Value::from("b"));
+        assert_eq!(m["c"], Value::from(".5e999"));
     }
 
     #[test]
@@ -874,6 +948,10 @@ mod tests {
         let d = m["d"].as_map().unwrap();
         assert_eq!(d["p"], Value::Float(1.0));
         assert_eq!(d["q"], Value::Float(3.0));
+        // In a list of merged mappings, earlier ones win.
+        let m = v("d:\n  <<: [{x: 1, y: 1}, {x: 2, z: 2}]\n  y: 3\n");
+        let d = m["d"].as_map().unwrap();
+        assert_eq!((&d["x"], &d["z"]), (&Value::Float(1.0), &Value::Float(2.0)));
     }
 
     #[test]
@@ -893,6 +971,37 @@ mod tests {
         let m = parse_values("a: 1\nm:\n  x: 1\n---\nm:\n  z: 2\n", Some(&mut pos)).unwrap();
         assert_eq!(m["m"].as_map().unwrap().len(), 2);
         assert_eq!(pos["m.x"].0, 3);
+        assert_eq!(pos["m.z"].0, 6);
+    }
+
+    /// Documents split as Kubernetes' YAML reader splits them: only at a
+    /// `---` that starts a line and has nothing but blanks or a comment
+    /// after it; each piece is one document (what follows its first is not
+    /// read), with a byte order mark at its start skipped.
+    #[test]
+    fn documents_split_as_helm_reads_them() {
+        assert_eq!(
+            documents_of("---\na: 1\n--- # c\n\n---\t\r\nb: 2").unwrap(),
+            vec![(2, "a: 1\n"), (4, "\n"), (6, "b: 2")]
+        );
+        for bad in ["---a: 1\n", "a: 1\n--- {b: 2}\n"] {
+            let e = parse_values(bad, None).unwrap_err();
+            assert!(
+                e.message
+                    .starts_with("error reading yaml document: invalid Yaml document separator"),
+                "{e}"
+            );
+        }
+        let m = v("a: 1\n...\nb: [\n---\n\u{feff}c: 2\n");
+        assert_eq!(m.keys().collect::<Vec<_>>(), ["a", "c"]);
+        // A directive needs a `---` after it, which the split took away.
+        assert!(parse_values("%YAML 1.1\n---\na: 1\n", None).is_err());
+        let e = parse_values("a: 1\n---\n\nb: [\n", None).unwrap_err();
+        assert_eq!(e.line, Some(5), "{e}"); // the end of the text, in the file's lines
+        assert!(
+            e.message.starts_with("cannot unmarshal yaml document: "),
+            "{e}"
+        );
     }
 
     #[test]
