@@ -293,6 +293,63 @@ fn an_unset_virtual_service_api_version_falls_back_to_v1beta1() {
     }
 }
 
+/// Temporal's Service annotations go through `tpl`, so users write Go
+/// template actions there: each form below renders as real Helm renders it
+/// (one annotation each, compared object by object); without Helm, our own
+/// output still holds the values the actions name.
+#[test]
+fn go_template_actions_in_values_render_as_helm_renders_them() {
+    let actions = [
+        "{{ .Release.Name }}-x",
+        "{{ .Release.Namespace }}.svc",
+        "{{ $.Chart.Name }}",
+        "{{ .Values.server.image.tag | quote }}",
+        "{{ .Release.Name | upper | trunc 3 }}",
+        "{{ default \"d\" .Values.nope }}",
+        "{{ printf \"%s-%d\" .Release.Name 3 }}",
+        "{{ if eq .Release.Name \"tracecat\" }}same{{ else }}other{{ end }}",
+        " {{- .Release.Name -}} ",
+        "{{ with .Values.server.image }}{{ .repository }}:{{ .tag }}{{ end }}",
+        "{{ range $k, $v := .Values.server.image }}{{ $k }}={{ $v }};{{ end }}",
+        "{{ range .Values.nope }}x{{ else }}empty{{ end }}",
+        "{{ and .Release.Name \"y\" }}/{{ or \"\" \"z\" }}/{{ not true }}/{{ len .Release.Name }}",
+        "{{ .Values.server.resources }}|{{ 1.5 }}|{{ 1000000 }}|{{ 0x1F }}|{{ default 1 nil }}",
+        "{{ ternary \"a\" \"b\" true }}{{ index .Values.server.image \"tag\" }}",
+        "{#x#} {%y%} {{/* c */}}",
+    ];
+    let d = TempDir::new("gotpl");
+    let mut values =
+        String::from("temporal:\n  server:\n    frontend:\n      service:\n        annotations:\n");
+    for (i, a) in actions.iter().enumerate() {
+        values.push_str(&format!(
+            "          a{i:02}: {}\n",
+            serde_json::to_string(a).unwrap()
+        ));
+    }
+    let f = d.write("gotpl.yaml", &values);
+    let ours = template(&[
+        "-n".into(),
+        "tracecat".into(),
+        "-f".into(),
+        quickstart(),
+        "-f".into(),
+        f.display().to_string(),
+    ]);
+    assert!(ours.status.success(), "{}", stderr(&ours));
+    let out = stdout(&ours);
+    assert!(
+        out.contains("a00: 'tracecat-x'") && out.contains("a11: 'empty'"),
+        "{out}"
+    );
+    if let Some((helm, chart)) = helm_and_reference() {
+        let overlay = root().join("../shared/reference/goldens/overlay.yaml");
+        let h = helm_template(&helm, &chart, &[&overlay, Path::new(&quickstart()), &f]);
+        assert!(h.status.success(), "{}", stderr(&h));
+        let problems = compare_streams(&stdout(&h), &out);
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+    }
+}
+
 #[test]
 fn long_release_names_are_cut_as_helm_cuts_the_subchart_names() {
     let name = "tracecat-prod-eu-west-1-secops-platform";

@@ -392,6 +392,31 @@ fn go_items(v: JValue) -> Result<JValue, JError> {
     }
 }
 
+/// `x | go_range`: what Go's `range` visits, as (key, value) pairs: a list's
+/// items with their indexes, a map's entries in key order; nil and missing
+/// are nothing to visit, anything else is refused.
+fn go_range(v: JValue) -> Result<JValue, JError> {
+    match v.kind() {
+        ValueKind::Seq => Ok(JValue::from(
+            v.try_iter()?
+                .enumerate()
+                .map(|(i, item)| JValue::from(vec![JValue::from(i), item]))
+                .collect::<Vec<_>>(),
+        )),
+        ValueKind::Map => {
+            let mut keys: Vec<JValue> = v.try_iter()?.collect();
+            keys.sort_by(|a, b| go_str(a).cmp(&go_str(b)));
+            let mut pairs = Vec::with_capacity(keys.len());
+            for k in keys {
+                let val = v.get_item(&k)?;
+                pairs.push(JValue::from(vec![k, val]));
+            }
+            Ok(JValue::from(pairs))
+        }
+        _ => go_items(v),
+    }
+}
+
 /// Go's name for the type a value decodes to.
 fn go_type(v: &Value) -> &'static str {
     crate::values::set::go_type(v)
@@ -804,11 +829,15 @@ fn go_s(v: &JValue) -> String {
     }
 }
 
-/// `tpl(text, ctx)`: renders a string as a template with the given `.`.
+/// `tpl(text, ctx)`: renders a string written in Go's template syntax (a
+/// setting from values, as Helm's `tpl` takes it) with `ctx` as `.`.
 fn tpl(state: &State, text: String, ctx: JValue) -> Result<String, JError> {
     let name = state.name().to_string();
+    let source = super::gotpl::translate(&text)
+        .map_err(|e| err(format!("template: gotpl: {e} (in a value passed to tpl)")))?;
+    let scope = minijinja::context! { __dot => ctx.clone(), __root => ctx };
     nested("tpl", state, || {
-        state.env().render_named_str(&name, &text, ctx)
+        state.env().render_named_str(&name, &source, scope)
     })
     .map(without_no_value)
 }
@@ -1082,6 +1111,7 @@ pub fn register(env: &mut Environment<'static>) {
     env.add_filter("map_field", map_field);
     env.add_filter("go_fields", go_fields);
     env.add_filter("go_items", go_items);
+    env.add_filter("go_range", go_range);
     both!("trunc", trunc);
     both!("trimSuffix", trim_suffix);
     both!("trimPrefix", trim_prefix);

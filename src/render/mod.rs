@@ -5,6 +5,7 @@ pub mod context;
 pub mod convert;
 pub mod functions;
 pub mod gate;
+mod gotpl;
 mod guard;
 pub mod prepare;
 mod session;
