@@ -800,8 +800,8 @@ mod tests {
         const PIECES: &[&str] = &[
             "{{", "}}", "{{- ", " -}}", " ", ".", ".a", "$", "$x", " := ", " = ", "|", "(", ")",
             "\"s\"", "`r`", "'c'", "1", "-2", "0x1F", "1.5e3", "if ", "else ", "end", "range ",
-            "with ", ",", "eq ", "and ", "default ", "quote", "nil", "true", "/*", "*/", "\n",
-            "é", "{%", "#}", "\\", "break",
+            "with ", ",", "eq ", "and ", "default ", "quote", "nil", "true", "/*", "*/", "\n", "é",
+            "{%", "#}", "\\", "break",
         ];
         let env = crate::render::new_environment();
         let mut seed = 0x9e3779b97f4a7c15u64;

@@ -667,6 +667,9 @@ fn parse_documents_with(
                 reindent_quoted(&text, e)
             }
             Err(e) if repairs < MAX_REPAIRS && e.message == QUOTED_TAB => untab_line(&text, e),
+            Err(e) if repairs < MAX_REPAIRS && e.message == COLON_TAB => {
+                untab_after_colon(&text, e)
+            }
             _ => None,
         };
         match fixed {
@@ -683,6 +686,24 @@ fn parse_documents_with(
 /// and so does Helm: such a scalar is re-indented and the text parsed again.
 const QUOTED_INDENT: &str = "invalid indentation in quoted scalar";
 const QUOTED_TAB: &str = "tab cannot be used as indentation";
+
+/// The scanner's refusal of a tab after a mapping's `:`, which Go's reader
+/// takes as the separating blank (`key:<TAB>value`); the tab becomes a space.
+const COLON_TAB: &str = "':' must be followed by a valid YAML whitespace";
+
+/// `text` with the tab after the last `:` before the error's column (on its
+/// line) turned into a space; the columns stay where they were.
+fn untab_after_colon(text: &str, e: &YamlError) -> Option<String> {
+    let start = line_start(text, e.line?)?;
+    let line = &text[start..];
+    let line = &line[..line.find('\n').unwrap_or(line.len())];
+    let upto = line
+        .char_indices()
+        .nth(e.col?)
+        .map_or(line.len(), |(i, _)| i);
+    let at = start + line[..upto].rfind(":\t")? + 1;
+    Some(format!("{} {}", &text[..at], &text[at + 1..]))
+}
 
 /// Repairs per document stream: enough for any real file, and a bound on
 /// the parses a hostile one can cost.
@@ -1002,6 +1023,16 @@ mod tests {
             e.message.starts_with("cannot unmarshal yaml document: "),
             "{e}"
         );
+    }
+
+    /// Go's reader takes a tab after a mapping's colon as the blank there.
+    #[test]
+    fn a_tab_may_follow_a_colon() {
+        let m = v("a:\t1\nb:\t\tx # c\nc: {d:\t2}\ne: \"k:\\tv\"\n");
+        assert_eq!(m["a"], Value::Float(1.0));
+        assert_eq!(m["b"], Value::from("x"));
+        assert_eq!(m["e"], Value::from("k:\tv"));
+        assert_eq!(m["c"].as_map().unwrap()["d"], Value::Float(2.0));
     }
 
     #[test]
