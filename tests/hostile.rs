@@ -283,15 +283,15 @@ fn hostile_templates() {
     );
     refused(&bounded(&["template", &c], &[]), "recursion");
     // `tpl` and `include_file` start fresh renders: their nesting is bounded
-    // on its own, whether a value renders itself or a template includes
-    // itself through `tpl`.
+    // on its own, whether a value renders itself (through `tpl`, in Go's
+    // syntax) or a template includes itself.
     let c = chart(
         &t.path().join("tpl"),
         &[("a.yaml", "x: {{ tpl(Values.loop, ctx) }}\n")],
     );
     std::fs::write(
         Path::new(&c).join("values.yaml"),
-        "loop: \"{{ tpl(Values.loop, ctx) }}\"\n",
+        "loop: \"{{ tpl .Values.loop . }}\"\n",
     )
     .unwrap();
     let o = bounded(&["template", &c], &[]);
@@ -301,10 +301,19 @@ fn hostile_templates() {
         &t.path().join("tpl-include"),
         &[(
             "a.yaml",
-            "x: {{ tpl('{{ include_file(\"evil/templates/a.yaml\", ctx) }}', ctx) }}\n",
+            "x: {{ include_file(\"evil/templates/a.yaml\", ctx) }}\n",
         )],
     );
-    refused(&bounded(&["template", &c], &[]), "nested more than");
+    refused(&bounded(&["template", &c], &[]), "include_file nested more than");
+    // A value's template reaches only Go's and Sprig's functions.
+    let c = chart(
+        &t.path().join("tpl-reach"),
+        &[(
+            "a.yaml",
+            "x: {{ tpl('{{ include_file \"evil/templates/a.yaml\" . }}', ctx) }}\n",
+        )],
+    );
+    refused(&bounded(&["template", &c], &[]), "function \"include_file\" not defined");
     // Output without end: stopped at the bound, not after filling memory.
     let c = chart(
         &t.path().join("output"),
