@@ -304,7 +304,10 @@ fn hostile_templates() {
             "x: {{ include_file(\"evil/templates/a.yaml\", ctx) }}\n",
         )],
     );
-    refused(&bounded(&["template", &c], &[]), "include_file nested more than");
+    refused(
+        &bounded(&["template", &c], &[]),
+        "include_file nested more than",
+    );
     // A value's template reaches only Go's and Sprig's functions.
     let c = chart(
         &t.path().join("tpl-reach"),
@@ -313,7 +316,10 @@ fn hostile_templates() {
             "x: {{ tpl('{{ include_file \"evil/templates/a.yaml\" . }}', ctx) }}\n",
         )],
     );
-    refused(&bounded(&["template", &c], &[]), "function \"include_file\" not defined");
+    refused(
+        &bounded(&["template", &c], &[]),
+        "function \"include_file\" not defined",
+    );
     // Output without end: stopped at the bound, not after filling memory.
     let c = chart(
         &t.path().join("output"),

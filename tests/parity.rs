@@ -316,6 +316,8 @@ fn go_template_actions_in_values_render_as_helm_renders_them() {
         "{{ .Values.server.resources }}|{{ 1.5 }}|{{ 1000000 }}|{{ 0x1F }}|{{ default 1 nil }}",
         "{{ ternary \"a\" \"b\" true }}{{ index .Values.server.image \"tag\" }}",
         "{#x#} {%y%} {{/* c */}}",
+        "{{ include \"temporal.fullname\" . }}/{{ template \"temporal.chart\" $ }}",
+        "{{ include \"temporal.serviceAccountName\" . | upper }}",
     ];
     let d = TempDir::new("gotpl");
     let mut values =

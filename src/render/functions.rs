@@ -417,6 +417,17 @@ fn go_range(v: JValue) -> Result<JValue, JError> {
     }
 }
 
+/// `names | go_named("x")`: the name of the macro a value's template
+/// includes as "x".
+fn go_named(names: JValue, name: String) -> Result<JValue, JError> {
+    match names.get_item(&JValue::from(name.as_str())) {
+        Ok(m) if !m.is_undefined() && !m.is_none() => Ok(m),
+        _ => Err(err(format!(
+            "template: no template {name:?} associated with template \"gotpl\""
+        ))),
+    }
+}
+
 /// Go's name for the type a value decodes to.
 fn go_type(v: &Value) -> &'static str {
     crate::values::set::go_type(v)
@@ -829,13 +840,40 @@ fn go_s(v: &JValue) -> String {
     }
 }
 
-/// `tpl(text, ctx)`: renders a string written in Go's template syntax (a
-/// setting from values, as Helm's `tpl` takes it) with `ctx` as `.`.
-fn tpl(state: &State, text: String, ctx: JValue) -> Result<String, JError> {
+/// `tpl(text, ctx[, helpers])`: renders a string written in Go's template
+/// syntax (a setting from values, as Helm's `tpl` takes it) with `ctx` as
+/// `.`. With `helpers` (`{"from": partial, "names": {go name: macro}}`,
+/// the partial named as the calling template imports it), its `include`
+/// and `template` call the partial's macros by their Go names.
+fn tpl(
+    state: &State,
+    text: String,
+    ctx: JValue,
+    helpers: Option<JValue>,
+) -> Result<String, JError> {
     let name = state.name().to_string();
-    let source = super::gotpl::translate(&text)
+    let t = super::gotpl::translate(&text)
         .map_err(|e| err(format!("template: gotpl: {e} (in a value passed to tpl)")))?;
-    let scope = minijinja::context! { __dot => ctx.clone(), __root => ctx };
+    let empty = || JValue::from(std::collections::BTreeMap::<String, JValue>::new());
+    let field = |k: &str| {
+        helpers
+            .as_ref()
+            .and_then(|h| h.get_item(&JValue::from(k)).ok())
+            .filter(|v| !v.is_undefined() && !v.is_none())
+    };
+    let mut source = t.source;
+    if t.includes {
+        if let Some(from) = field("from").and_then(|f| f.as_str().map(str::to_string)) {
+            let from = super::gotpl::string_literal(&from);
+            source = format!("{{% import {from} as __h %}}{source}");
+        }
+    }
+    let scope = minijinja::context! {
+        __dot => ctx.clone(),
+        __root => ctx,
+        __names => field("names").unwrap_or_else(empty),
+        __h => empty(),
+    };
     nested("tpl", state, || {
         state.env().render_named_str(&name, &source, scope)
     })
@@ -1112,6 +1150,7 @@ pub fn register(env: &mut Environment<'static>) {
     env.add_filter("go_fields", go_fields);
     env.add_filter("go_items", go_items);
     env.add_filter("go_range", go_range);
+    env.add_filter("go_named", go_named);
     both!("trunc", trunc);
     both!("trimSuffix", trim_suffix);
     both!("trimPrefix", trim_prefix);

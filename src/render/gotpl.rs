@@ -45,8 +45,18 @@ fn function(name: &str) -> Option<Order> {
     })
 }
 
+/// A translated template.
+#[derive(Debug)]
+pub struct Translated {
+    /// The template in the engine's syntax.
+    pub source: String,
+    /// Whether it calls named templates (`include`, `template`), which it
+    /// finds in `__h` by the names in `__names`.
+    pub includes: bool,
+}
+
 /// Translates Go template `src`; the error says what was refused.
-pub fn translate(src: &str) -> Result<String, String> {
+pub fn translate(src: &str) -> Result<Translated, String> {
     let mut t = Translator::default();
     let mut rest = src;
     let mut trim_next = false;
@@ -77,7 +87,11 @@ pub fn translate(src: &str) -> Result<String, String> {
             "unexpected EOF: {{{{ {open} }}}} has no {{{{ end }}}}"
         ));
     }
-    Ok(t.out)
+    let includes = t.out.contains(INCLUDE_MARK);
+    Ok(Translated {
+        source: t.out,
+        includes,
+    })
 }
 
 fn is_space(c: char) -> bool {
@@ -198,7 +212,16 @@ impl Translator {
                 }
                 self.out.push_str(&format!("{{% {word} %}}"));
             }
-            "define" | "template" | "block" | "include" => {
+            "template" => {
+                let (tname, arg) = match args {
+                    [Tok::Str(n)] => (n, "none".to_string()),
+                    [Tok::Str(n), rest @ ..] => (n, self.expr_pipeline(rest)?),
+                    _ => return Err("template name must be a string".into()),
+                };
+                let call = include(&string_literal(tname), &arg);
+                self.out.push_str(&format!("{{{{ {call} | go_value }}}}"));
+            }
+            "define" | "block" => {
                 return Err(format!(
                     "`{word}` of a named template is not supported in a value's template"
                 ))
@@ -399,6 +422,15 @@ fn call(name: &str, mut args: Vec<String>) -> Result<String, String> {
             need(1)?;
             format!("({})", args.join(&format!(" {name} ")))
         }
+        "include" => {
+            let [tname, arg] = args.as_slice() else {
+                return Err(format!(
+                    "wrong number of args for include: want 2 got {}",
+                    args.len()
+                ));
+            };
+            include(tname, arg)
+        }
         "not" => {
             need(1)?;
             format!("(not {})", args[0])
@@ -445,6 +477,16 @@ fn call(name: &str, mut args: Vec<String>) -> Result<String, String> {
     })
 }
 
+/// A call of the named template `name` (an expression) with `arg` as `.`,
+/// through the names the chart lets a value's template include.
+fn include(name: &str, arg: &str) -> String {
+    format!("{INCLUDE_MARK}(__names | go_named({name}))]({arg})")
+}
+
+/// How a translation refers to the named templates (text that happens to
+/// hold it costs only an unused import).
+const INCLUDE_MARK: &str = "__h[";
+
 /// The engine's name for Go's `$name`, one for each: ASCII letters and
 /// digits as they are, `_` doubled, any other letter as its code.
 fn var_name(v: &str) -> String {
@@ -462,7 +504,7 @@ fn var_name(v: &str) -> String {
 }
 
 /// A string literal in the engine's syntax.
-fn string_literal(s: &str) -> String {
+pub fn string_literal(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {
@@ -763,17 +805,18 @@ mod tests {
             ("x {{- /* c */ -}} \n y", "{{ \"x\" }}{{ \"y\" }}"),
             ("{{ if eq .A 1 2 }}y{{ else if not .B }}n{{ end }}", "{% if ((__dot | go_fields(\"A\"))[\"A\"] == 1 or (__dot | go_fields(\"A\"))[\"A\"] == 2) %}{{ \"y\" }}{% elif (not (__dot | go_fields(\"B\"))[\"B\"]) %}{{ \"n\" }}{% endif %}"),
             ("{{ $x := 0x1F }}{{ $x }}", "{% set v_x = 31 %}{{ v_x | go_value }}"),
+            ("{{ include \"n\" $ }}", "{{ __h[(__names | go_named(\"n\"))](__root) | go_value }}"),
             ("{%raw%}{#", "{{ \"{%raw%}{#\" }}"),
         ] {
-            assert_eq!(translate(go).unwrap(), ours, "{go}");
+            assert_eq!(translate(go).unwrap().source, ours, "{go}");
         }
     }
 
     #[test]
     fn refuses_what_it_does_not_translate() {
         for (go, says) in [
-            ("{{ include \"x\" . }}", "not supported"),
-            ("{{ template \"x\" }}", "not supported"),
+            ("{{ define \"x\" }}", "not supported"),
+            ("{{ include \"x\" }}", "wrong number of args"),
             ("{{ nope 1 }}", "function \"nope\" not defined"),
             ("{{ if .A }}", "has no {{ end }}"),
             ("{{ end }}", "unexpected {{end}}"),
@@ -798,10 +841,49 @@ mod tests {
     #[test]
     fn any_text_translates_or_is_refused() {
         const PIECES: &[&str] = &[
-            "{{", "}}", "{{- ", " -}}", " ", ".", ".a", "$", "$x", " := ", " = ", "|", "(", ")",
-            "\"s\"", "`r`", "'c'", "1", "-2", "0x1F", "1.5e3", "if ", "else ", "end", "range ",
-            "with ", ",", "eq ", "and ", "default ", "quote", "nil", "true", "/*", "*/", "\n", "é",
-            "{%", "#}", "\\", "break",
+            "{{",
+            "}}",
+            "{{- ",
+            " -}}",
+            " ",
+            ".",
+            ".a",
+            "$",
+            "$x",
+            " := ",
+            " = ",
+            "|",
+            "(",
+            ")",
+            "\"s\"",
+            "`r`",
+            "'c'",
+            "1",
+            "-2",
+            "0x1F",
+            "1.5e3",
+            "if ",
+            "else ",
+            "end",
+            "range ",
+            "with ",
+            ",",
+            "eq ",
+            "and ",
+            "default ",
+            "quote",
+            "nil",
+            "true",
+            "/*",
+            "*/",
+            "\n",
+            "é",
+            "{%",
+            "#}",
+            "\\",
+            "break",
+            "include ",
+            "template ",
         ];
         let env = crate::render::new_environment();
         let mut seed = 0x9e3779b97f4a7c15u64;
@@ -813,7 +895,8 @@ mod tests {
             for k in 0..(seed % 12) {
                 text.push_str(PIECES[((seed >> (k * 5)) as usize) % PIECES.len()]);
             }
-            if let Ok(src) = translate(&text) {
+            if let Ok(t) = translate(&text) {
+                let src = t.source;
                 if let Err(e) = env.template_from_str(&src) {
                     panic!("{text:?} -> {src:?}: {e}");
                 }

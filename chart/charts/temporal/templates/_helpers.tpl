@@ -261,9 +261,20 @@ valueFrom:
 {%- endif -%}
 {%- endmacro -%}
 
-{#- A value rendered as a template (strings as they are, others as YAML). -#}
+{#- A value rendered as a template (strings as they are, others as YAML);
+    it may `include` these helpers by their Go names. -#}
 {%- macro tpl_value(value, ctx) -%}
-{{ tpl(value if value is string else value | toYaml, ctx) }}
+{%- set helpers = {
+  "from": "_helpers.tpl",
+  "names": {
+    "temporal.name": "name",
+    "temporal.fullname": "fullname",
+    "temporal.chart": "chart",
+    "temporal.appVersion": "app_version",
+    "temporal.serviceAccountName": "service_account_name"
+  }
+} -%}
+{{ tpl(value if value is string else value | toYaml, ctx, helpers) }}
 {%- endmacro -%}
 
 {#- The Ingress of the frontend or the web UI; each host entry is
