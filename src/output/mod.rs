@@ -256,28 +256,28 @@ pub fn parse_manifest(path: &str, content: String) -> Result<Manifest> {
         }
     };
     // Helm reads these fields as strings: a scalar as its text, null as "".
-    let text = |v: Option<Value>| match v {
+    let text = |v: Option<&Value>| match v {
         None | Some(Value::Null) => String::new(),
-        Some(Value::String(s)) => s,
+        Some(Value::String(s)) => s.clone(),
         Some(v) => v.to_string(),
     };
     // Any value marks a hook, even null (an unknown hook "", skipped).
     let hooks = match &head.hook {
-        Some(v) => text(Some(v.clone()))
+        Some(v) => text(Some(v))
             .split(',')
             .map(|h| h.trim().to_lowercase())
             .collect(),
         None => Vec::new(),
     };
-    let hook_weight = text(head.hook_weight.clone()).trim().parse().unwrap_or(0);
+    let hook_weight = text(head.hook_weight.as_ref()).trim().parse().unwrap_or(0);
     Ok(Manifest {
         path: path.to_string(),
         content,
-        kind: text(head.kind),
-        name: text(head.name),
+        kind: text(head.kind.as_ref()),
+        name: text(head.name.as_ref()),
         hooks,
         hook_weight,
-        hook_annotation: text(head.hook),
+        hook_annotation: text(head.hook.as_ref()),
         doc,
     })
 }

@@ -393,28 +393,18 @@ fn go_items(v: JValue) -> Result<JValue, JError> {
 }
 
 /// `x | go_range`: what Go's `range` visits, as (key, value) pairs: a list's
-/// items with their indexes, a map's entries in key order; nil and missing
-/// are nothing to visit, anything else is refused.
+/// items with their indexes, or what [`go_items`] visits (the engine's maps
+/// keep their keys sorted, as Go visits them).
 fn go_range(v: JValue) -> Result<JValue, JError> {
-    match v.kind() {
-        ValueKind::Seq => Ok(JValue::from(
-            v.try_iter()?
-                .enumerate()
-                .map(|(i, item)| JValue::from(vec![JValue::from(i), item]))
-                .collect::<Vec<_>>(),
-        )),
-        ValueKind::Map => {
-            let mut keys: Vec<JValue> = v.try_iter()?.collect();
-            keys.sort_by(|a, b| go_str(a).cmp(&go_str(b)));
-            let mut pairs = Vec::with_capacity(keys.len());
-            for k in keys {
-                let val = v.get_item(&k)?;
-                pairs.push(JValue::from(vec![k, val]));
-            }
-            Ok(JValue::from(pairs))
-        }
-        _ => go_items(v),
+    if v.kind() != ValueKind::Seq {
+        return go_items(v);
     }
+    Ok(JValue::from(
+        v.try_iter()?
+            .enumerate()
+            .map(|(i, item)| JValue::from(vec![JValue::from(i), item]))
+            .collect::<Vec<_>>(),
+    ))
 }
 
 /// `names | go_named("x")`: the name of the macro a value's template

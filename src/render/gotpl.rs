@@ -503,22 +503,10 @@ fn var_name(v: &str) -> String {
     out
 }
 
-/// A string literal in the engine's syntax.
+/// A string literal in the engine's syntax, which reads JSON's escapes.
 pub fn string_literal(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
+    crate::values::json::write_string(&mut out, s, false);
     out
 }
 
@@ -556,20 +544,13 @@ fn lex(s: &str) -> Result<Vec<Tok>, String> {
         let c = b[i];
         match c {
             b' ' | b'\t' | b'\r' | b'\n' => i += 1,
-            b'|' => {
-                toks.push(Tok::Pipe);
-                i += 1;
-            }
-            b'(' => {
-                toks.push(Tok::Open);
-                i += 1;
-            }
-            b')' => {
-                toks.push(Tok::Close);
-                i += 1;
-            }
-            b',' => {
-                toks.push(Tok::Comma);
+            b'|' | b'(' | b')' | b',' => {
+                toks.push(match c {
+                    b'|' => Tok::Pipe,
+                    b'(' => Tok::Open,
+                    b')' => Tok::Close,
+                    _ => Tok::Comma,
+                });
                 i += 1;
             }
             b':' if b.get(i + 1) == Some(&b'=') => {
