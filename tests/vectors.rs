@@ -1,6 +1,8 @@
-//! Helm's values semantics: every vector produced by real Helm (shared
-//! reference `helm-vectors/values-flags.json`, copied to tests/) is run
-//! against `tracecat-chart values --output json`.
+//! Helm's values semantics: every vector produced by real Helm is run
+//! against `tracecat-chart values --output json`: the shared reference
+//! (`helm-vectors/values-flags.json`, copied to tests/) and our own edge
+//! cases of how values files are read (`helm-vectors-edge.json`, each
+//! recorded from Helm 4 with the reference's `helm-values.sh`).
 
 mod common;
 use common::*;
@@ -51,7 +53,16 @@ fn same(a: &serde_json::Value, b: &serde_json::Value) -> bool {
 
 #[test]
 fn helm_values_vectors() {
-    let text = std::fs::read_to_string(root().join("tests/helm-vectors.json")).unwrap();
+    check_vectors("tests/helm-vectors.json");
+}
+
+#[test]
+fn helm_values_edge_vectors() {
+    check_vectors("tests/helm-vectors-edge.json");
+}
+
+fn check_vectors(file: &str) {
+    let text = std::fs::read_to_string(root().join(file)).unwrap();
     let vectors: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap();
     let mut failures = Vec::new();
     for v in &vectors {

@@ -19,7 +19,7 @@ fn go_t(v: &Value) -> String {
     match v {
         Value::Bool(b) => b.to_string(),
         Value::Int(i) => format!("%!t(int64={i})"),
-        Value::Float(f) => format!("%!t(float64={})", crate::values::numfmt::go_float_g(*f)),
+        Value::Float(f) => format!("%!t(float64={})", crate::values::gofmt::go_float_g(*f)),
         Value::String(s) => format!("%!t(string={s})"),
         Value::Null => "%!t(<nil>)".into(),
         Value::List(_) => format!("%!t([]interface {{}}={v})"),

@@ -3,6 +3,7 @@
 //! function (`toYaml(x)`), so templates read naturally either way.
 
 use super::convert::{from_jinja, go_print, go_str, to_jinja};
+use crate::values::gofmt::go_quote;
 use crate::values::{json, yamlout, Map, Value};
 use base64::Engine;
 use minijinja::value::{Rest, Value as JValue, ValueKind};
@@ -142,30 +143,6 @@ fn block(s: JValue, n: usize) -> Result<String, JError> {
 
 fn nindent(s: JValue, n: usize) -> Result<String, JError> {
     indented(&go_string(&s)?, n, true)
-}
-
-/// Go's `%q` of a string.
-pub fn go_quote(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{07}' => out.push_str("\\a"),
-            '\u{08}' => out.push_str("\\b"),
-            '\u{0c}' => out.push_str("\\f"),
-            '\u{0b}' => out.push_str("\\v"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32))
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 fn quote(v: JValue, rest: Rest<JValue>) -> String {
@@ -744,7 +721,7 @@ pub fn printf(format: String, args: Rest<JValue>) -> Result<String, JError> {
                 let prec = spec.split('.').nth(1).and_then(|p| p.parse::<usize>().ok());
                 match verb {
                     'f' => format!("{:.*}", prec.unwrap_or(6), f),
-                    _ => crate::values::numfmt::go_float_g(f),
+                    _ => crate::values::gofmt::go_float_g(f),
                 }
             }
             other => format!("%!{other}({})", strval(&arg)),

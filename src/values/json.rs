@@ -2,8 +2,8 @@
 //! `helm template` of `{{ toJson .Values }}` print): sorted keys, `<`, `>`,
 //! `&` escaped, float64 formatting by Go's rules.
 
+use super::gofmt::go_float_json;
 use super::model::Value;
-use super::numfmt::go_float_json;
 
 pub fn write_string(out: &mut String, s: &str, escape_html: bool) {
     out.push('"');
@@ -33,7 +33,7 @@ fn write(out: &mut String, v: &Value, escape_html: bool) -> Result<(), String> {
             if !f.is_finite() {
                 return Err(format!(
                     "json: unsupported value: {}",
-                    super::numfmt::go_float_g(*f)
+                    super::gofmt::go_float_g(*f)
                 ));
             }
             out.push_str(&go_float_json(*f))

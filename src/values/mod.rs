@@ -1,11 +1,11 @@
 //! Everything that builds `.Values`: reading values files, the `--set`
 //! family, merging onto chart defaults, and schema validation.
 
+pub mod gofmt;
 pub mod json;
 pub mod json_doc;
 pub mod merge;
 pub mod model;
-pub mod numfmt;
 pub mod schema;
 pub mod schema_fast;
 pub mod set;

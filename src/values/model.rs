@@ -114,7 +114,7 @@ impl fmt::Display for Value {
             Value::Null => f.write_str("<nil>"),
             Value::Bool(b) => write!(f, "{b}"),
             Value::Int(i) => write!(f, "{i}"),
-            Value::Float(x) => f.write_str(&crate::values::numfmt::go_float_g(*x)),
+            Value::Float(x) => f.write_str(&crate::values::gofmt::go_float_g(*x)),
             Value::String(s) => f.write_str(s),
             Value::List(l) => {
                 f.write_str("[")?;

@@ -126,6 +126,12 @@ impl<'a> Builder<'a> {
         }
         match ev {
             Event::Scalar(text, style, anchor, tag) => {
+                // Go's scanner never starts a plain scalar with a block
+                // scalar's indicator, which this parser allows in a flow
+                // collection (`[|]`).
+                if matches!(style, TScalarStyle::Plain) && text.starts_with(['|', '>']) {
+                    return Err(err_at(&mark, "found character that cannot start any token"));
+                }
                 let n = Node::Scalar {
                     text,
                     style,
@@ -504,15 +510,62 @@ pub(crate) fn plain_is_string(s: &str) -> bool {
 pub(crate) fn plain_key(s: &str) -> Option<String> {
     match resolve_plain(s) {
         Scalar::Null => None,
+        Scalar::Int(i) if i > i64::MAX as i128 => None,
         other => Some(json_key(other)),
     }
 }
 
-/// How sigs.k8s.io/yaml turns a non-string key into a string.
-fn key_string(s: Scalar, mark: &Marker) -> Result<String, YamlError> {
-    match s {
-        Scalar::Null => Err(err_at(mark, "unsupported map key of type: <nil>")),
-        other => Ok(json_key(other)),
+/// How sigs.k8s.io/yaml turns a non-string key into a string. It has no
+/// rule for a null key or an integer past int64 (go-yaml's uint64), and
+/// names the key and its value (`value`) as Go's `%#v` prints them.
+fn key_string(s: Scalar, mark: &Marker, value: &Node) -> Result<String, YamlError> {
+    let (kind, key) = match s {
+        Scalar::Null => ("<nil>", "<nil>".to_string()),
+        Scalar::Int(i) if i > i64::MAX as i128 => ("uint64", format!("{i:#x}")),
+        other => return Ok(json_key(other)),
+    };
+    Err(err_at(
+        mark,
+        format!(
+            "error converting YAML to JSON: unsupported map key of type: {kind}, key: {key}, value: {}",
+            go_sharp_v(value, 0)
+        ),
+    ))
+}
+
+/// Go's `%#v` of a node as go-yaml decodes it (for messages only; nesting
+/// past a few levels is elided).
+fn go_sharp_v(n: &Node, depth: usize) -> String {
+    if depth > 4 {
+        return "...".into();
+    }
+    match n {
+        Node::Scalar {
+            text,
+            style,
+            tag,
+            mark,
+        } => match scalar_of(text.clone(), style, tag, mark) {
+            Ok(Scalar::Null) => "<nil>".into(),
+            Ok(Scalar::Bool(b)) => b.to_string(),
+            Ok(Scalar::Int(i)) if i > i64::MAX as i128 => format!("{i:#x}"),
+            Ok(Scalar::Int(i)) => i.to_string(),
+            Ok(Scalar::Float(f)) => super::gofmt::go_float_g(f),
+            Ok(Scalar::Str(s)) => super::gofmt::go_quote(&s),
+            Err(_) => super::gofmt::go_quote(text),
+        },
+        Node::Seq(items) => {
+            let items: Vec<String> = items.iter().map(|i| go_sharp_v(i, depth + 1)).collect();
+            format!("[]interface {{}}{{{}}}", items.join(", "))
+        }
+        Node::Map(pairs, _) => {
+            let mut pairs: Vec<String> = pairs
+                .iter()
+                .map(|(k, v)| format!("{}:{}", go_sharp_v(k, depth + 1), go_sharp_v(v, depth + 1)))
+                .collect();
+            pairs.sort();
+            format!("map[interface {{}}]interface {{}}{{{}}}", pairs.join(", "))
+        }
     }
 }
 
@@ -521,20 +574,13 @@ fn json_key(s: Scalar) -> String {
         Scalar::Str(s) => s,
         Scalar::Bool(b) => b.to_string(),
         Scalar::Int(i) => i.to_string(),
-        Scalar::Float(f) => {
-            if f.is_nan() {
-                ".nan".into()
-            } else if f.is_infinite() {
-                if f > 0.0 {
-                    ".inf".into()
-                } else {
-                    "-.inf".into()
-                }
-            } else {
-                // go-yaml formats float keys with 32-bit precision
-                crate::values::numfmt::go_float_g((f as f32) as f64)
-            }
-        }
+        // Written at float32's precision, where 1e39 is already infinite.
+        Scalar::Float(f) => match f as f32 {
+            f if f.is_nan() => ".nan".into(),
+            f if f.is_infinite() && f > 0.0 => ".inf".into(),
+            f if f.is_infinite() => "-.inf".into(),
+            f => crate::values::gofmt::go_float32_g(f),
+        },
         Scalar::Null => "null".into(),
     }
 }
@@ -618,7 +664,7 @@ impl Converter<'_> {
                         }
                         continue;
                     }
-                    let key = key_string(scalar_of(text, &style, &tag, &mark)?, &mark)?;
+                    let key = key_string(scalar_of(text, &style, &tag, &mark)?, &mark, &v)?;
                     let child = child_path(path, &key, false);
                     if let (Some(p), Some(c)) = (self.positions.as_deref_mut(), &child) {
                         p.insert(c.clone(), (mark.line(), mark.col() + 1));
@@ -674,10 +720,57 @@ fn parse_documents_with(
         };
         match fixed {
             Some(f) => text = f.into(),
+            None if parsed.is_ok() && text.contains('\t') => {
+                return tab_after_indicator(&text).and(parsed)
+            }
             None => return parsed,
         }
         repairs += 1;
     }
+}
+
+/// Go's scanner fails on a tab after a block sequence's `-` or an explicit
+/// key's `?` (it skips only spaces there, and a tab cannot start a token);
+/// this parser skips the tab. Only texts holding a tab are scanned again.
+fn tab_after_indicator(text: &str) -> Result<(), YamlError> {
+    use yaml_rust2::scanner::{Scanner, Token, TokenType};
+    let lines: Vec<&str> = text.split('\n').collect();
+    let mut flow = 0usize;
+    for Token(mark, token) in Scanner::new(text.chars()) {
+        let indicator = match token {
+            TokenType::FlowSequenceStart | TokenType::FlowMappingStart => {
+                flow += 1;
+                continue;
+            }
+            TokenType::FlowSequenceEnd | TokenType::FlowMappingEnd => {
+                flow = flow.saturating_sub(1);
+                continue;
+            }
+            TokenType::BlockEntry if flow == 0 => '-',
+            TokenType::Key if flow == 0 => '?',
+            _ => continue,
+        };
+        // The token's mark is past the indicator, the blanks after it and
+        // any comment, on the indicator's line; only indicators and blanks
+        // can come before it there.
+        let Some(line) = mark.line().checked_sub(1).and_then(|l| lines.get(l)) else {
+            continue;
+        };
+        let before: String = line.chars().take(mark.col()).collect();
+        let before = before.split('#').next().unwrap_or_default();
+        let upto = before.trim_end_matches([' ', '\t']);
+        if !upto.ends_with(indicator) {
+            continue;
+        }
+        if let Some(at) = before[upto.len()..].find('\t') {
+            return Err(YamlError {
+                message: "found character that cannot start any token".into(),
+                line: Some(mark.line()),
+                col: Some(upto.chars().count() + at + 1),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// The scanner's refusals of a quoted scalar whose continuation lines sit
@@ -831,6 +924,13 @@ pub fn parse_values(text: &str, mut positions: Option<&mut Positions>) -> Result
         };
         // Go's reader skips a byte order mark at the start of each document.
         let doc = doc.strip_prefix('\u{feff}').unwrap_or(doc);
+        if let Some(line) = starts_with_document_end(doc) {
+            return Err(shift(YamlError {
+                message: "did not find expected node content".into(),
+                line: Some(line),
+                col: Some(1),
+            }));
+        }
         let value = parse_documents_with(doc, pos.as_mut(), true)
             .map_err(shift)?
             .into_iter()
@@ -863,7 +963,7 @@ pub fn parse_values(text: &str, mut positions: Option<&mut Positions>) -> Result
 /// The documents of a values file as Kubernetes' YAML reader (which Helm 4
 /// uses) splits them, each with its first line's number: a line starting
 /// with `---` ends a document, and only blanks or a comment may follow the
-/// dashes on that line. Empty pieces are dropped.
+/// dashes on that line.
 fn documents_of(text: &str) -> Result<Vec<(usize, &str)>, YamlError> {
     let mut docs = Vec::new();
     let (mut start, mut start_line) = (0, 1);
@@ -881,10 +981,14 @@ fn documents_of(text: &str) -> Result<Vec<(usize, &str)>, YamlError> {
                     col: Some(4),
                 });
             }
+            // With nothing read yet, the reader keeps the separator line as
+            // the start of the next document (Go's parser then reads it as
+            // an explicit start: `---` followed by `...` is an empty
+            // document, where `...` alone is an error).
             if at > start {
                 docs.push((start_line, &text[start..at]));
+                (start, start_line) = (end, i + 2);
             }
-            (start, start_line) = (end, i + 2);
         }
         at = end;
     }
@@ -892,6 +996,23 @@ fn documents_of(text: &str) -> Result<Vec<(usize, &str)>, YamlError> {
         docs.push((start_line, &text[start..]));
     }
     Ok(docs)
+}
+
+/// The line of a document-end marker (`...`) that comes before anything
+/// else in `doc` but blank and comment lines. Go's parser takes it as a node
+/// that is missing and fails; this one reads an empty document.
+fn starts_with_document_end(doc: &str) -> Option<usize> {
+    for (i, line) in doc.lines().enumerate() {
+        let content = line.trim_start_matches([' ', '\t']);
+        if content.is_empty() || content.starts_with('#') {
+            continue;
+        }
+        let marker = line
+            .strip_prefix("...")
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t']));
+        return marker.then_some(i + 1);
+    }
+    None
 }
 
 fn go_json_kind(v: &Value) -> &'static str {
@@ -1003,7 +1124,7 @@ mod tests {
     fn documents_split_as_helm_reads_them() {
         assert_eq!(
             documents_of("---\na: 1\n--- # c\n\n---\t\r\nb: 2").unwrap(),
-            vec![(2, "a: 1\n"), (4, "\n"), (6, "b: 2")]
+            vec![(1, "---\na: 1\n"), (4, "\n"), (6, "b: 2")]
         );
         for bad in ["---a: 1\n", "a: 1\n--- {b: 2}\n"] {
             let e = parse_values(bad, None).unwrap_err();
@@ -1023,6 +1144,82 @@ mod tests {
             e.message.starts_with("cannot unmarshal yaml document: "),
             "{e}"
         );
+    }
+
+    #[test]
+    fn a_document_end_marker_cannot_come_first() {
+        for bad in ["...\n", "# c\n\n... # d\n", "a: 1\n---\n...\n"] {
+            let e = parse_values(bad, None).unwrap_err();
+            assert!(
+                e.message.ends_with("did not find expected node content"),
+                "{e}"
+            );
+        }
+        // After an explicit start it ends an empty document.
+        assert!(v("---\n...\n").is_empty());
+        assert_eq!(v("a: 1\n...\n...\n")["a"], Value::Float(1.0));
+        assert!(v("...x: 1\n").contains_key("...x"));
+    }
+
+    #[test]
+    fn keys_are_written_as_sigs_yaml_writes_them() {
+        let m =
+            v("0.1: a\n3.141592653589793: b\n123456789.0: c\n1e39: d\n9223372036854775807: e\n");
+        let keys: Vec<&str> = m.keys().map(String::as_str).collect();
+        assert_eq!(
+            keys,
+            [
+                ".inf",
+                "0.1",
+                "1.2345679e+08",
+                "3.1415927",
+                "9223372036854775807"
+            ]
+        );
+        let e = parse_values("m:\n  12345678901234567890: {x: [1, \"y\"]}\n", None).unwrap_err();
+        assert!(
+            e.message.ends_with(
+                "unsupported map key of type: uint64, key: 0xab54a98ceb1f0ad2, value: map[interface {}]interface {}{\"x\":[]interface {}{1, \"y\"}}"
+            ),
+            "{e}"
+        );
+        assert_eq!(e.line, Some(2));
+        assert!(plain_key("0xffffffffffffffff").is_none());
+    }
+
+    #[test]
+    fn block_scalar_indicators_cannot_start_a_flow_scalar() {
+        for bad in ["a: [|]\n", "a: {b: >x}\n"] {
+            let e = parse_values(bad, None).unwrap_err();
+            assert!(
+                e.message
+                    .ends_with("found character that cannot start any token"),
+                "{e}"
+            );
+        }
+        assert_eq!(v("a: [x|y]\n")["a"], Value::List(vec![Value::from("x|y")]));
+    }
+
+    #[test]
+    fn a_tab_cannot_follow_a_block_indicator() {
+        for (bad, col) in [
+            ("l:\n-\tx\n", 2),
+            ("l:\n-  \tx\n", 4),
+            ("l:\n- -\tx\n", 4),
+            ("l:\n-\t# c\n  x\n", 2),
+        ] {
+            let e = parse_values(bad, None).unwrap_err();
+            assert!(
+                e.message
+                    .ends_with("found character that cannot start any token"),
+                "{bad:?}: {e}"
+            );
+            assert_eq!((e.line, e.col), (Some(2), Some(col)), "{bad:?}");
+        }
+        // In a flow collection and inside scalars it is a blank.
+        let m = v("a: [\t-1, {\t? x: 1}]\nb: |\n  -\tx\nc: \"x\n  -\ty\"\n");
+        assert_eq!(m["b"], Value::from("-\tx\n"));
+        assert_eq!(m["c"], Value::from("x -\ty"));
     }
 
     /// Go's reader takes a tab after a mapping's colon as the blank there.

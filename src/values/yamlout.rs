@@ -3,8 +3,8 @@
 //! when YAML 1.1 would read them as something else, long lines folded at 80
 //! columns, block literals for multi-line strings.
 
+use super::gofmt::{go_float_g, go_float_json};
 use super::model::Value;
-use super::numfmt::{go_float_g, go_float_json};
 use super::yaml::{is_timestamp_str, resolve_plain, Scalar};
 
 const BEST_WIDTH: usize = 80;

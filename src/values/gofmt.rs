@@ -1,11 +1,16 @@
-//! Number formatting the way Go prints float64 values: `%v` (strconv 'g' with
-//! shortest precision) for templates, and encoding/json's rules for `toJson`.
+//! How Go prints values: float64 with `%v` (strconv 'g' with shortest
+//! precision) for templates and encoding/json's rules for `toJson`, and
+//! strings with `%q`.
 
 /// Shortest round-trip digits and decimal exponent of a finite, non-zero float:
 /// `x = 0.d1d2d3... * 10^exp10`, returned as (digits, point position).
 fn shortest_digits(x: f64) -> (String, i32) {
-    // Rust's `{:e}` is the shortest representation that round-trips.
-    let s = format!("{:e}", x.abs());
+    digits_of(&format!("{:e}", x.abs()))
+}
+
+/// The digits and point position of Rust's `{:e}` of a positive float, the
+/// shortest representation that round-trips at the float's own width.
+fn digits_of(s: &str) -> (String, i32) {
     let (mant, exp) = s.split_once('e').expect("exponent in {:e} output");
     let exp: i32 = exp.parse().expect("numeric exponent");
     let digits: String = mant.chars().filter(|c| c.is_ascii_digit()).collect();
@@ -52,6 +57,16 @@ fn scientific(digits: &str, dp: i32, two_digit_exp: bool) -> String {
 
 /// Go's `strconv.FormatFloat(x, 'g', -1, 64)`, which is what `%v` uses.
 pub fn go_float_g(x: f64) -> String {
+    go_g(x, || shortest_digits(x))
+}
+
+/// Go's `strconv.FormatFloat(x, 'g', -1, 32)`: the shortest digits that
+/// give back the same float32 (how sigs.k8s.io/yaml writes a float key).
+pub fn go_float32_g(x: f32) -> String {
+    go_g(x as f64, || digits_of(&format!("{:e}", x.abs())))
+}
+
+fn go_g(x: f64, digits: impl FnOnce() -> (String, i32)) -> String {
     if x.is_nan() {
         return "NaN".into();
     }
@@ -69,7 +84,7 @@ pub fn go_float_g(x: f64) -> String {
             "0".into()
         };
     }
-    let (digits, dp) = shortest_digits(x);
+    let (digits, dp) = digits();
     let exp = dp - 1;
     // Go's shortest 'g' switches to exponent form at 1e6 and below 1e-4.
     let body = if !(-4..6).contains(&exp) {
@@ -105,9 +120,42 @@ pub fn go_float_json(x: f64) -> String {
     }
 }
 
+/// Go's `%q` of a string.
+pub fn go_quote(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{07}' => out.push_str("\\a"),
+            '\u{08}' => out.push_str("\\b"),
+            '\u{0c}' => out.push_str("\\f"),
+            '\u{0b}' => out.push_str("\\v"),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn float32_keys() {
+        assert_eq!(go_float32_g(0.1), "0.1");
+        assert_eq!(go_float32_g(0.3), "0.3");
+        assert_eq!(go_float32_g(123_456_792.0), "1.2345679e+08");
+        assert_eq!(go_float32_g(1000.0), "1000");
+        assert_eq!(go_float32_g(-0.0), "-0");
+    }
 
     #[test]
     fn percent_v() {
