@@ -180,8 +180,11 @@ pub fn validate_schema(
     strict: bool,
 ) -> Result<SchemaCheck> {
     let all = schema_violations(chart, vals)?;
-    let (warn, refuse): (Vec<_>, Vec<_>) =
+    let (mut warn, refuse): (Vec<_>, Vec<_>) =
         all.into_iter().partition(|(_, v)| v.advisory && !strict);
+    // A value of the wrong type is reported as that alone, not also as
+    // outside the listed choices.
+    warn.retain(|(c, w)| !refuse.iter().any(|(rc, r)| rc == c && r.path == w.path));
     if !refuse.is_empty() && (strict || refuse.iter().any(|(_, v)| !v.mismatch)) {
         return Err(schema_error(&refuse, origins));
     }

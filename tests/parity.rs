@@ -103,6 +103,21 @@ fn a_wrong_type_refuses_only_where_it_renders_objects_the_server_rejects() {
         "{e}"
     );
     assert!(out.stdout.is_empty());
+
+    // A value of the wrong type is named once, as that, not also as a value
+    // outside the listed choices.
+    let out = template(&quick_with(
+        &d,
+        "policy.yaml",
+        "image:\n  pullPolicy: true\n",
+    ));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let e = stderr(&out);
+    assert!(
+        e.contains("image.pullPolicy: true is not of type \"string\""),
+        "{e}"
+    );
+    assert!(!e.contains("is not one of"), "{e}");
 }
 
 #[test]
