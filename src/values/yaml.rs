@@ -524,14 +524,21 @@ fn key_string(s: Scalar, mark: &Marker, value: &Node) -> Result<String, YamlErro
         Scalar::Int(i) if i > i64::MAX as i128 => ("uint64", format!("{i:#x}")),
         other => return Ok(json_key(other)),
     };
+    let mut value = go_sharp_v(value, 0);
+    if let Some((cut, _)) = value.char_indices().nth(SHOWN_VALUE_CHARS) {
+        value.truncate(cut);
+        value.push_str("...");
+    }
     Err(err_at(
         mark,
         format!(
-            "error converting YAML to JSON: unsupported map key of type: {kind}, key: {key}, value: {}",
-            go_sharp_v(value, 0)
+            "error converting YAML to JSON: unsupported map key of type: {kind}, key: {key}, value: {value}"
         ),
     ))
 }
+
+/// How much of a value an error message shows.
+const SHOWN_VALUE_CHARS: usize = 120;
 
 /// Go's `%#v` of a node as go-yaml decodes it (for messages only; nesting
 /// past a few levels is elided).
