@@ -37,6 +37,12 @@ pub struct Release {
 
 /// Helm's release-name rule.
 pub fn validate_release_name(name: &str) -> Result<()> {
+    if name.is_empty() {
+        return Err(
+            Error::usage("release name check failed: release name \"\": no name provided")
+                .with_hint("give a release name, or none for the default `tracecat`"),
+        );
+    }
     if name.len() > 53 || !crate::names::dns1123_subdomain_syntax(name) {
         return Err(Error::usage(format!(
             "release name check failed: release name {name:?}: invalid release name, must match regex ^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$ and the length must not be longer than 53"

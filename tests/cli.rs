@@ -220,6 +220,13 @@ fn helm_flags_we_do_not_support_are_refused() {
 fn release_name_and_kube_version_are_checked() {
     let out = run(&["template", "Upper"]);
     assert!(stderr(&out).contains("invalid release name"));
+    let out = run(&["template", ""]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("release name \"\": no name provided"),
+        "{}",
+        stderr(&out)
+    );
     let out = run(&["template", "--kube-version", "banana"]);
     assert!(stderr(&out).contains("invalid kube version"));
     let out = run(&["template", "a", "b", "c"]);
