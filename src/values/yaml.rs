@@ -711,7 +711,13 @@ fn parse_documents_with(
     mut positions: Option<&mut Positions>,
     first_only: bool,
 ) -> Result<Vec<Value>, YamlError> {
-    let mut text = std::borrow::Cow::Borrowed(text);
+    // Go's reader turns NEL (U+0085) into a line break wherever it stands,
+    // as YAML 1.1 has it (in a comment it ends the comment; in a quoted
+    // scalar it folds to a space); this parser keeps it as a character.
+    let mut text = match text.contains(NEL) {
+        true => std::borrow::Cow::Owned(text.replace(NEL, "\n")),
+        false => std::borrow::Cow::Borrowed(text),
+    };
     let mut repairs = 0;
     loop {
         let parsed = parse_documents_as_written(&text, positions.as_deref_mut(), first_only);
@@ -804,6 +810,8 @@ fn untab_after_colon(text: &str, e: &YamlError) -> Option<String> {
     let at = start + line[..upto].rfind(":\t")? + 1;
     Some(format!("{} {}", &text[..at], &text[at + 1..]))
 }
+
+const NEL: char = '\u{85}';
 
 /// Repairs per document stream: enough for any real file, and a bound on
 /// the parses a hostile one can cost.
@@ -1151,6 +1159,17 @@ mod tests {
             e.message.starts_with("cannot unmarshal yaml document: "),
             "{e}"
         );
+    }
+
+    #[test]
+    fn nel_breaks_the_line_as_in_go() {
+        // A comment ends at it; in quotes and flow collections it folds.
+        let m = v("# docs\u{85}a: 1\nb: \"x\u{85}y\"\nc: ['x\u{85}y']\nd: |\n  x\u{85}  y\n");
+        assert_eq!(m["a"], Value::Float(1.0));
+        assert_eq!(m["b"], Value::from("x y"));
+        assert_eq!(m["c"], Value::List(vec![Value::from("x y")]));
+        assert_eq!(m["d"], Value::from("x\ny\n"));
+        assert!(parse_values("a: x\u{85}y\n", None).is_err());
     }
 
     #[test]
