@@ -46,8 +46,20 @@ pub fn is_empty(v: &JValue) -> bool {
     }
 }
 
+/// Helm's `toYaml` goes through JSON, which has no infinities or NaN: a
+/// value holding one gives the empty string, as its `toJson` does.
 fn to_yaml(v: JValue) -> String {
-    yamlout::to_yaml(&from_jinja(&v))
+    let v = from_jinja(&v);
+    let mut stack = vec![&v];
+    while let Some(x) = stack.pop() {
+        match x {
+            Value::Float(f) if !f.is_finite() => return String::new(),
+            Value::List(items) => stack.extend(items),
+            Value::Map(m) => stack.extend(m.values()),
+            _ => {}
+        }
+    }
+    yamlout::to_yaml(&v)
 }
 
 fn to_json(v: JValue) -> String {
@@ -1202,6 +1214,27 @@ mod tests {
             )),
             r#"{"a":null,"b":{"c":null,"d":1}}"#
         );
+    }
+
+    #[test]
+    fn to_yaml_and_to_json_give_nothing_for_infinities_and_nan() {
+        for expr in [
+            "1e308 * 10",
+            "{'k': [1e308 * -10]}",
+            "(1e308 * 10) - (1e308 * 10)",
+        ] {
+            assert_eq!(
+                render(&format!("[{{{{ toYaml({expr}) }}}}]")),
+                "[]",
+                "{expr}"
+            );
+            assert_eq!(
+                render(&format!("[{{{{ toJson({expr}) }}}}]")),
+                "[]",
+                "{expr}"
+            );
+        }
+        assert_eq!(render("{{ toYaml({'k': 1.5}) }}"), "k: 1.5");
     }
 
     #[test]

@@ -105,6 +105,10 @@ pub fn go_float_json(x: f64) -> String {
     if x == 0.0 {
         return "0".into();
     }
+    // encoding/json refuses these; callers report that, this only names them.
+    if !x.is_finite() {
+        return go_float_g(x);
+    }
     let (digits, dp) = shortest_digits(x);
     let a = x.abs();
     let body = if !(1e-6..1e21).contains(&a) {

@@ -479,17 +479,15 @@ impl Emitter {
 
 /// A float64 after Helm's JSON round trip: integral values print as integers.
 fn yaml_float(f: f64) -> String {
+    if f.is_nan() {
+        return ".nan".into();
+    }
+    if f.is_infinite() {
+        return if f > 0.0 { ".inf" } else { "-.inf" }.into();
+    }
     let j = go_float_json(f);
     if j.parse::<i64>().is_ok() || j.parse::<u64>().is_ok() {
         j
-    } else if f.is_nan() {
-        ".nan".into()
-    } else if f.is_infinite() {
-        if f > 0.0 {
-            ".inf".into()
-        } else {
-            "-.inf".into()
-        }
     } else {
         go_float_g(f)
     }
