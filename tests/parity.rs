@@ -333,6 +333,7 @@ fn go_template_actions_in_values_render_as_helm_renders_them() {
         "{#x#} {%y%} {{/* c */}}",
         "{{ include \"temporal.fullname\" . }}/{{ template \"temporal.chart\" $ }}",
         "{{ include \"temporal.serviceAccountName\" . | upper }}",
+        "{{ add 1.5 1 }}/{{ mul 2.5 2 }}/{{ sub 9223372036854775807 -1 }}/{{ div -9223372036854775808 -1 }}",
     ];
     let d = TempDir::new("gotpl");
     let mut values =

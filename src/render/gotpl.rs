@@ -655,24 +655,27 @@ fn number(text: &str) -> Result<String, String> {
         Some("0b" | "0B") => Some(2),
         _ => None,
     };
-    let int = match radix {
-        Some(r) => Some(i64::from_str_radix(&body[2..], r).map_err(|_| bad())?),
+    let magnitude = match radix {
+        Some(r) => Some(u64::from_str_radix(&body[2..], r).map_err(|_| bad())?),
         None if body.len() > 1
             && body.starts_with('0')
             && body.bytes().all(|d| d.is_ascii_digit()) =>
         {
-            Some(i64::from_str_radix(&body[1..], 8).map_err(|_| bad())?)
+            Some(u64::from_str_radix(&body[1..], 8).map_err(|_| bad())?)
         }
         None if body.bytes().all(|d| d.is_ascii_digit()) && !body.is_empty() => {
-            Some(body.parse::<i64>().map_err(|_| bad())?)
+            Some(body.parse::<u64>().map_err(|_| bad())?)
         }
         None => None,
     };
-    if let Some(i) = int {
-        return Ok(if neg {
-            format!("(-{i})")
-        } else {
-            i.to_string()
+    // An integer constant must fit Go's int (int64): down to -2^63.
+    if let Some(m) = magnitude {
+        let v = if neg { -(m as i128) } else { m as i128 };
+        let i = i64::try_from(v).map_err(|_| format!("{text} overflows int"))?;
+        return Ok(match i {
+            i64::MIN => "(-9223372036854775807 - 1)".into(),
+            i if i < 0 => format!("({i})"),
+            i => i.to_string(),
         });
     }
     let f: f64 = body.parse().map_err(|_| bad())?;
@@ -809,10 +812,14 @@ mod tests {
             ("{{ break }}", "outside"),
             ("{{ nil | default 1 }}", "nil is not a command"),
             ("{{ $x := (nil) }}", "nil is not a command"),
+            ("{{ 9223372036854775808 }}", "overflows int"),
+            ("{{ -9223372036854775809 }}", "overflows int"),
         ] {
             let e = translate(go).unwrap_err();
             assert!(e.contains(says), "{go}: {e}");
         }
+        // Go's int reaches down to -2^63.
+        assert!(translate("{{ -9223372036854775808 }}").is_ok());
         let deep = format!("{{{{ {}1{} }}}}", "(".repeat(200), ")".repeat(200));
         assert!(translate(&deep).unwrap_err().contains("too deep"));
     }
