@@ -92,11 +92,7 @@ fn go_g(x: f64, digits: impl FnOnce() -> (String, i32)) -> String {
     } else {
         fixed(&digits, dp)
     };
-    if x < 0.0 {
-        format!("-{body}")
-    } else {
-        body
-    }
+    signed(x, body)
 }
 
 /// Go encoding/json's float64 formatting (used by `toJson` and by Helm's
@@ -117,6 +113,11 @@ pub fn go_float_json(x: f64) -> String {
     } else {
         fixed(&digits, dp)
     };
+    signed(x, body)
+}
+
+/// `body`, the digits of `x`'s magnitude, with `x`'s sign.
+fn signed(x: f64, body: String) -> String {
     if x < 0.0 {
         format!("-{body}")
     } else {

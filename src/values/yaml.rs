@@ -510,9 +510,15 @@ pub(crate) fn plain_is_string(s: &str) -> bool {
 pub(crate) fn plain_key(s: &str) -> Option<String> {
     match resolve_plain(s) {
         Scalar::Null => None,
-        Scalar::Int(i) if i > i64::MAX as i128 => None,
+        Scalar::Int(i) if is_uint64(i) => None,
         other => Some(json_key(other)),
     }
+}
+
+/// An integer go-yaml decodes as uint64: past int64, within uint64 (the
+/// resolver gives nothing larger).
+fn is_uint64(i: i128) -> bool {
+    i > i64::MAX as i128
 }
 
 /// How sigs.k8s.io/yaml turns a non-string key into a string. It has no
@@ -521,7 +527,7 @@ pub(crate) fn plain_key(s: &str) -> Option<String> {
 fn key_string(s: Scalar, mark: &Marker, value: &Node) -> Result<String, YamlError> {
     let (kind, key) = match s {
         Scalar::Null => ("<nil>", "<nil>".to_string()),
-        Scalar::Int(i) if i > i64::MAX as i128 => ("uint64", format!("{i:#x}")),
+        Scalar::Int(i) if is_uint64(i) => ("uint64", format!("{i:#x}")),
         other => return Ok(json_key(other)),
     };
     let mut value = go_sharp_v(value, 0);
@@ -555,7 +561,7 @@ fn go_sharp_v(n: &Node, depth: usize) -> String {
         } => match scalar_of(text.clone(), style, tag, mark) {
             Ok(Scalar::Null) => "<nil>".into(),
             Ok(Scalar::Bool(b)) => b.to_string(),
-            Ok(Scalar::Int(i)) if i > i64::MAX as i128 => format!("{i:#x}"),
+            Ok(Scalar::Int(i)) if is_uint64(i) => format!("{i:#x}"),
             Ok(Scalar::Int(i)) => i.to_string(),
             Ok(Scalar::Float(f)) => super::gofmt::go_float_g(f),
             Ok(Scalar::Str(s)) => super::gofmt::go_quote(&s),
