@@ -216,6 +216,36 @@ fn helm_flags_we_do_not_support_are_refused() {
     assert_eq!(out.status.code(), Some(2));
 }
 
+/// Every flag of `helm template` (Helm 3 and 4, global flags included) is
+/// either taken or refused with a reason: none meets clap's generic
+/// "unexpected argument".
+#[test]
+fn every_helm_template_flag_is_taken_or_refused_with_a_reason() {
+    let flags =
+        "--api-versions -a --atomic --ca-file --cert-file --create-namespace --dependency-update \
+        --description --devel --disable-openapi-validation --dry-run --enable-dns --force \
+        --force-replace --force-conflicts --generate-name -g --hide-notes --include-crds \
+        --insecure-skip-tls-verify --is-upgrade --key-file --keyring --kube-version --labels -l \
+        --name-template --no-hooks --output-dir --pass-credentials --password --plain-http \
+        --post-renderer --post-renderer-args --release-name --render-subchart-notes --replace \
+        --repo --rollback-on-failure --server-side --set --set-file --set-json --set-literal \
+        --set-string --show-only -s --skip-crds --skip-schema-validation --skip-tests \
+        --take-ownership --timeout --username --validate --values -f --verify --version --wait \
+        --wait-for-jobs --burst-limit --debug --kube-apiserver --kube-as-group --kube-as-user \
+        --kube-ca-file --kube-context --kube-insecure-skip-tls-verify --kube-tls-server-name \
+        --kube-token --kubeconfig --namespace -n --qps --registry-config --repository-cache \
+        --repository-config --color --colour --content-cache";
+    for flag in flags.split_whitespace() {
+        let out = run(&["template", flag]);
+        let err = stderr(&out);
+        assert!(!err.contains("unexpected argument"), "{flag}: {err}");
+        if err.contains("is not supported") {
+            assert_eq!(out.status.code(), Some(2), "{flag}");
+            assert!(err.contains(": ") && err.contains("hint:"), "{flag}: {err}");
+        }
+    }
+}
+
 #[test]
 fn release_name_and_kube_version_are_checked() {
     let out = run(&["template", "Upper"]);

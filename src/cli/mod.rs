@@ -397,6 +397,34 @@ const REFUSED_FLAGS: &[(&str, &str)] = &[
     ("--kube-apiserver", "this tool never contacts a cluster"),
     ("--kube-token", "this tool never contacts a cluster"),
     ("--pass-credentials", "chart repositories are not supported"),
+    (
+        "--skip-crds",
+        "it only affects `helm install`; `--include-crds` prints the CRDs",
+    ),
+    ("--kube-as-user", "this tool never contacts a cluster"),
+    ("--kube-as-group", "this tool never contacts a cluster"),
+    ("--kube-ca-file", "this tool never contacts a cluster"),
+    (
+        "--kube-insecure-skip-tls-verify",
+        "this tool never contacts a cluster",
+    ),
+    (
+        "--kube-tls-server-name",
+        "this tool never contacts a cluster",
+    ),
+    ("--burst-limit", "this tool never contacts a cluster"),
+    ("--qps", "this tool never contacts a cluster"),
+    ("--repository-cache", "chart repositories are not supported"),
+    (
+        "--repository-config",
+        "chart repositories are not supported",
+    ),
+    (
+        "--content-cache",
+        "`oci://` charts are cached in $TRACECAT_CHART_CACHE",
+    ),
+    ("--color", "this tool's output is never coloured"),
+    ("--colour", "this tool's output is never coloured"),
 ];
 
 fn refuse_helm_flags(args: &[String]) -> Result<()> {
