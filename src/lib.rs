@@ -14,6 +14,7 @@ pub mod diff;
 pub mod error;
 pub mod explain;
 pub mod fsutil;
+pub mod http;
 pub mod kube;
 pub mod lint;
 pub mod names;

@@ -246,6 +246,49 @@ fn every_helm_template_flag_is_taken_or_refused_with_a_reason() {
     }
 }
 
+/// `-f` and `--set-file` take http(s) URLs as Helm does; a user and
+/// password in the URL go out as Basic authentication and are never shown.
+#[test]
+fn values_files_may_be_urls() {
+    use base64::Engine;
+    let (base, server) = common::serve_http("200 OK", b"ui:\n  replicas: 7\n", 2);
+    let url = base.replace("http://", "HTTP://me:s%40cret@") + "/v.yaml?x=1#part";
+    let out = run(&[
+        "values",
+        "-o",
+        "json",
+        "-f",
+        &url,
+        "--set-file",
+        &format!("nameOverride={url}"),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["ui"]["replicas"], 7);
+    assert_eq!(v["nameOverride"], "ui:\n  replicas: 7\n");
+    let heads = server.join().unwrap();
+    let token = base64::engine::general_purpose::STANDARD.encode("me:s@cret");
+    for head in &heads {
+        assert!(head.starts_with("GET /v.yaml?x=1 HTTP/1.1\r\n"), "{head}");
+        let auth = format!("authorization: basic {token}\r\n").to_lowercase();
+        assert!(head.to_lowercase().contains(&auth), "{head}");
+    }
+    assert_eq!(heads.len(), 2);
+
+    let (base, server) = common::serve_http("404 Not Found", b"", 1);
+    let url = base.replace("http://", "http://me:s3cret@") + "/v.yaml";
+    let out = run(&["template", "-f", &url]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("failed to fetch http://me:***@") && err.contains("404"),
+        "{err}"
+    );
+    assert!(!err.contains("s3cret"), "{err}");
+    assert!(out.stdout.is_empty());
+    server.join().unwrap();
+}
+
 #[test]
 fn release_name_and_kube_version_are_checked() {
     let out = run(&["template", "Upper"]);

@@ -368,6 +368,39 @@ fn go_template_actions_in_values_render_as_helm_renders_them() {
     }
 }
 
+/// A values file given as a URL, fetched by Helm and by us from the same
+/// server, gives the same objects.
+#[test]
+fn a_values_file_from_a_url_renders_as_helm_renders_it() {
+    let Some((helm, chart)) = helm_and_reference() else {
+        eprintln!("SKIPPED a_values_file_from_a_url_renders_as_helm_renders_it: needs Helm 4");
+        return;
+    };
+    let body = b"ui:\n  replicas: 3\napi:\n  podAnnotations:\n    a: 'yes'\n";
+    let (base, server) = common::serve_http("200 OK", body, 2);
+    let url = format!("{base}/remote.yaml");
+    let ours = template(&[
+        "-n".into(),
+        "tracecat".into(),
+        "-f".into(),
+        quickstart(),
+        "-f".into(),
+        url.clone(),
+    ]);
+    assert!(ours.status.success(), "{}", stderr(&ours));
+    let overlay = root().join("../shared/reference/goldens/overlay.yaml");
+    let h = helm_template(
+        &helm,
+        &chart,
+        &[&overlay, Path::new(&quickstart()), Path::new(&url)],
+    );
+    assert!(h.status.success(), "{}", stderr(&h));
+    assert_eq!(server.join().unwrap().len(), 2);
+    assert!(stdout(&ours).contains("replicas: 3"));
+    let problems = compare_streams(&stdout(&h), &stdout(&ours));
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
 #[test]
 fn long_release_names_are_cut_as_helm_cuts_the_subchart_names() {
     let name = "tracecat-prod-eu-west-1-secops-platform";

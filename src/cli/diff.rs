@@ -85,6 +85,7 @@ fn render_side(
         chart,
         values: Sources {
             files: files.to_vec(),
+            fetch: Some(crate::http::values_reader()),
             ..Default::default()
         },
         render: a.release.options(&a.release_name)?,

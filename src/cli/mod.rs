@@ -184,6 +184,7 @@ impl ValuesFlags {
             set_json: self.set_json.clone(),
             set_file: self.set_file.clone(),
             set_literal: self.set_literal.clone(),
+            fetch: Some(crate::http::values_reader()),
         }
     }
 }

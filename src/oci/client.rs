@@ -37,7 +37,7 @@ fn retry_budget() -> Duration {
 /// How long to wait for a connection or for a response to start
 /// (TRACECAT_CHART_TIMEOUT_SECONDS, default 30): a stalled registry is
 /// retried within the retry budget instead of hanging the pipeline.
-fn response_timeout() -> Duration {
+pub fn response_timeout() -> Duration {
     let s = std::env::var("TRACECAT_CHART_TIMEOUT_SECONDS")
         .ok()
         .and_then(|v| v.parse().ok())

@@ -26,6 +26,26 @@ pub struct Sources {
     pub set_json: Vec<String>,
     pub set_file: Vec<String>,
     pub set_literal: Vec<String>,
+    /// Reads a file given as a URL; without it, every name is a local path.
+    pub fetch: Option<Fetch>,
+}
+
+/// The caller's reader for values files given as URLs (`-f https://...`),
+/// so that this module never opens a connection itself. It gets the URL
+/// and the most bytes to read, and returns the body.
+#[derive(Clone)]
+pub struct Fetch {
+    /// Whether a name is a URL this reader takes.
+    pub takes: fn(&str) -> bool,
+    /// The name as it may be shown (a password in a URL hidden).
+    pub shown: fn(&str) -> String,
+    pub read: fn(&str, u64) -> Result<Vec<u8>>,
+}
+
+impl std::fmt::Debug for Fetch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Fetch")
+    }
 }
 
 impl Sources {
@@ -47,15 +67,34 @@ fn max_file_bytes() -> u64 {
         .unwrap_or(64 << 20)
 }
 
-fn read_source(path: &str) -> Result<String> {
+/// Whether `path` names standard input (Helm allows spaces around `-`).
+fn is_stdin(path: &str) -> bool {
+    path.trim() == "-"
+}
+
+/// The name `path` is shown with in messages.
+fn shown(path: &str, fetch: Option<&Fetch>) -> String {
+    match fetch {
+        _ if is_stdin(path) => "<stdin>".into(),
+        Some(f) if (f.takes)(path) => (f.shown)(path),
+        _ => path.to_string(),
+    }
+}
+
+/// The text of a values file: stdin for `-`, a URL through `fetch`, else a
+/// local file.
+fn read_source(path: &str, fetch: Option<&Fetch>) -> Result<String> {
     use std::io::Read;
     let limit = max_file_bytes();
     let mut buf = Vec::new();
-    if path == "-" {
+    let name = shown(path, fetch);
+    if is_stdin(path) {
         std::io::stdin()
             .take(limit + 1)
             .read_to_end(&mut buf)
             .map_err(|e| Error::io("<stdin>", &e))?;
+    } else if let Some(f) = fetch.filter(|f| (f.takes)(path)) {
+        buf = (f.read)(path, limit)?;
     } else {
         let f = std::fs::File::open(path).map_err(|e| {
             Error::io(path, &e).with_hint("check the path given to -f/--values or --set-file")
@@ -68,6 +107,7 @@ fn read_source(path: &str) -> Result<String> {
             .read_to_end(&mut buf)
             .map_err(|e| Error::io(path, &e))?;
     }
+    let path = name.as_str();
     if buf.len() as u64 > limit {
         return Err(Error::new(
             Kind::Parse,
@@ -119,8 +159,8 @@ pub fn user_values(src: &Sources, origins: &mut Origins) -> Result<UserValues> {
     let mut base = Map::new();
     let mut file_texts = Vec::new();
     for f in &src.files {
-        let text = read_source(f)?;
-        let name = if f == "-" { "<stdin>" } else { f.as_str() };
+        let text = read_source(f, src.fetch.as_ref())?;
+        let name = &shown(f, src.fetch.as_ref());
         let mut pos = yaml::Positions::new();
         let m = yaml::parse_values(&text, Some(&mut pos)).map_err(|e| {
             Error::new(
@@ -178,7 +218,7 @@ pub fn user_values(src: &Sources, origins: &mut Origins) -> Result<UserValues> {
         // malformed flag.
         let mut unreadable = None;
         let mut reader = |p: &str| -> std::result::Result<Value, String> {
-            read_source(p)
+            read_source(p, src.fetch.as_ref())
                 .inspect(|text| file_texts.push(text.clone()))
                 .map(Value::String)
                 .map_err(|e| {
