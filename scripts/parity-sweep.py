@@ -8,14 +8,16 @@ as parity-fuzz.py judges it (its functions are imported from there):
 
   agree     Helm and tracecat-chart render the same objects, or both refuse
   stricter  only tracecat-chart refuses, and its message names the values schema
-            or Helm's render has objects the API server would reject
+            or Helm's render has objects the API server would reject; with
+            --kubeconfig, only where a real API server (../shared/kube) rejects
+            Helm's render in a server-side dry run
   differ / refused / accepted / bad-error   a parity failure
 
 Sets (--set): retype (another type: true, 0, 3, 2.5, "1", "", [], {}, null, "on"),
 strings (odd strings, for string defaults), numbers (for numeric defaults).
 
 Usage:
-  scripts/parity-sweep.py --set retype --out sweep.jsonl BASE.yaml [BASE.yaml ...]
+  scripts/parity-sweep.py --set retype --out sweep.jsonl [--kubeconfig FILE] BASE.yaml ...
 
 Needs helm4 from ../shared/tools/get-peers.sh and target/release/tracecat-chart
 (or $TRACECAT_CHART_BIN). Each line of --out is one case as JSON; a summary and
@@ -29,6 +31,7 @@ import json
 import os
 import shlex
 import shutil
+import subprocess
 import sys
 import tempfile
 
@@ -44,6 +47,7 @@ spec.loader.exec_module(pf)
 CHART = os.path.join(SHARED, "reference", "public-chart", "tracecat")
 OVERLAY = os.path.join(SHARED, "reference", "goldens", "overlay.yaml")
 HELM = os.path.expanduser("~/.local/peers/helm4")
+KUBECTL = os.path.expanduser("~/.local/peers/kubectl")
 OURS = os.environ.get("TRACECAT_CHART_BIN", os.path.join(ROOT, "target", "release", "tracecat-chart"))
 
 SETS = {
@@ -56,8 +60,16 @@ SETS = {
 }
 
 
+def server_accepts(kubeconfig, manifests):
+    """Whether the API server takes `manifests` in a server-side dry run."""
+    r = subprocess.run([KUBECTL, "--kubeconfig", kubeconfig, "apply", "--server-side",
+                        "--dry-run=server", "-n", "tracecat", "-f", "-"],
+                       input=manifests, capture_output=True)
+    return r.returncode == 0
+
+
 def case(job):
-    base, path, value = job
+    base, path, value, kubeconfig = job
     work = tempfile.mkdtemp(prefix="sweep-")
     try:
         mutation = {}
@@ -78,7 +90,10 @@ def case(job):
             verdict, detail = "differ", report
     elif hc == 0:
         schema = b"schema" in oe
-        verdict = "stricter" if schema or not pf.valid(ho) else "refused"
+        if kubeconfig:
+            verdict = "refused" if server_accepts(kubeconfig, ho) else "stricter"
+        else:
+            verdict = "stricter" if schema or not pf.valid(ho) else "refused"
         detail = oe.decode(errors="replace")
     elif oc == 0:
         verdict, detail = "accepted", he.decode(errors="replace")
@@ -93,11 +108,16 @@ def main():
     ap.add_argument("--set", choices=sorted(SETS), default="retype")
     ap.add_argument("--out", required=True)
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--kubeconfig", help="judge refusals by this API server (namespace tracecat)")
     ap.add_argument("bases", nargs="+")
     args = ap.parse_args()
     wanted, values = SETS[args.set]
     nodes = [(p, v) for p, v in pf.paths(pf.load_defaults(CHART)) if wanted(v)]
-    jobs = [(os.path.abspath(b), p, v) for b in args.bases for p, _ in nodes for v in values]
+    if args.kubeconfig:
+        subprocess.run([KUBECTL, "--kubeconfig", args.kubeconfig, "create", "namespace", "tracecat"],
+                       capture_output=True)
+    jobs = [(os.path.abspath(b), p, v, args.kubeconfig)
+            for b in args.bases for p, _ in nodes for v in values]
     print(f"{len(nodes)} keys, {len(jobs)} cases", flush=True)
     counts, failures = collections.Counter(), []
     with open(args.out, "w") as out, cf.ProcessPoolExecutor(args.jobs) as ex:

@@ -289,6 +289,19 @@ fn values_files_may_be_urls() {
     server.join().unwrap();
 }
 
+/// A values file given where the chart goes is named as such, with the fix.
+#[test]
+fn a_values_file_in_the_chart_position_gets_a_hint() {
+    let q = quickstart();
+    let out = run(&["template", &q]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("not a chart") && err.contains(&format!("pass it with -f {q}")),
+        "{err}"
+    );
+}
+
 #[test]
 fn release_name_and_kube_version_are_checked() {
     let out = run(&["template", "Upper"]);

@@ -26,6 +26,21 @@ fn bad(origin: &str, msg: impl std::fmt::Display) -> Error {
 
 /// Reads a gzip'd tar chart archive into files relative to its top folder.
 pub fn read_tgz(data: &[u8], origin: &str) -> Result<Files> {
+    if !data.starts_with(&[0x1f, 0x8b]) {
+        let values_file = [".yaml", ".yml", ".json"]
+            .iter()
+            .any(|e| origin.ends_with(e));
+        let hint = if values_file {
+            format!("to use it as a values file, pass it with -f {origin}")
+        } else {
+            "a chart is a folder with Chart.yaml or a .tgz package from `helm package`".to_string()
+        };
+        return Err(Error::new(
+            Kind::Parse,
+            format!("{origin}: not a chart: a chart file must be a gzip'd tar archive"),
+        )
+        .with_hint(hint));
+    }
     let limit = max_chart_bytes();
     let gz = flate2::read::GzDecoder::new(data);
     let mut ar = tar::Archive::new(gz.take(limit.saturating_add(1 << 20)));
