@@ -302,6 +302,23 @@ fn a_values_file_in_the_chart_position_gets_a_hint() {
     );
 }
 
+/// `-f` lists split as Helm splits them: an empty value names no file, a
+/// trailing comma an empty one; a folder is refused as Helm refuses it.
+#[test]
+fn values_lists_and_folders_read_as_in_helm() {
+    let q = quickstart();
+    let out = run(&["template", "-f", &q, "-f", ""]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = run(&["template", "-f", &format!("{q},")]);
+    assert!(stderr(&out).contains("open : no such file or directory"));
+    let out = run(&["template", "-f", "a\"b"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("bare \" in non-quoted-field"));
+    let d = TempDir::new("values-dir");
+    let out = run(&["template", "-f", &d.path().display().to_string()]);
+    assert!(stderr(&out).contains("is a directory"), "{}", stderr(&out));
+}
+
 #[test]
 fn release_name_and_kube_version_are_checked() {
     let out = run(&["template", "Upper"]);

@@ -150,14 +150,9 @@ fn keep_about(cmd: clap::Command, add: fn(clap::Command) -> clap::Command) -> cl
 /// The `-f` / `--set*` flags, shared by every command that computes values.
 #[derive(Args, Debug, Clone, Default)]
 pub struct ValuesFlags {
-    /// Values file(s), in order; `-` reads stdin. Comma-separated lists allowed.
-    #[arg(
-        short = 'f',
-        long = "values",
-        value_name = "FILE",
-        value_delimiter = ','
-    )]
-    pub values: Vec<String>,
+    /// Values file(s) or http(s) URLs, in order; `-` reads stdin. Comma-separated lists allowed.
+    #[arg(short = 'f', long = "values", value_name = "FILE", value_parser = csv_list)]
+    pub values: Vec<CsvList>,
     /// Set values: key=value[,key=value] (typed like Helm: ints, bools, null).
     #[arg(long = "set", value_name = "KEY=VAL")]
     pub set: Vec<String>,
@@ -178,13 +173,88 @@ pub struct ValuesFlags {
 impl ValuesFlags {
     pub fn sources(&self) -> Sources {
         Sources {
-            files: self.values.clone(),
+            files: self
+                .values
+                .iter()
+                .flat_map(|l| l.0.iter().cloned())
+                .collect(),
             set: self.set.clone(),
             set_string: self.set_string.clone(),
             set_json: self.set_json.clone(),
             set_file: self.set_file.clone(),
             set_literal: self.set_literal.clone(),
             fetch: Some(crate::http::values_reader()),
+        }
+    }
+}
+
+/// One `-f` value, split as Helm's flag library splits a list: one CSV
+/// record, so a field may be quoted to hold a comma, and an empty value
+/// names no file at all (`-f "$EXTRA"` with nothing in it).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CsvList(pub Vec<String>);
+
+fn csv_list(s: &str) -> std::result::Result<CsvList, String> {
+    let s = s.trim_start_matches(['\r', '\n']);
+    if s.is_empty() {
+        return Ok(CsvList::default());
+    }
+    let mut fields = Vec::new();
+    let mut rest = s;
+    let mut col = 1;
+    loop {
+        let mut field = String::new();
+        if let Some(quoted) = rest.strip_prefix('"') {
+            let mut chars = quoted.char_indices();
+            let mut end = None;
+            while let Some((i, c)) = chars.next() {
+                match c {
+                    '"' if quoted[i + 1..].starts_with('"') => {
+                        field.push('"');
+                        chars.next();
+                    }
+                    '"' => {
+                        end = Some(i + 1);
+                        break;
+                    }
+                    c => field.push(c),
+                }
+            }
+            let Some(end) = end else {
+                return Err(format!(
+                    "parse error on line 1, column {}: extraneous or missing \" in quoted-field",
+                    col + rest.len()
+                ));
+            };
+            rest = &quoted[end..];
+            if !(rest.is_empty() || rest.starts_with([',', '\n', '\r'])) {
+                // Go names the column of the closing quote.
+                return Err(format!(
+                    "parse error on line 1, column {}: extraneous or missing \" in quoted-field",
+                    col + end
+                ));
+            }
+            col += end + 1;
+        } else {
+            let end = rest.find([',', '\n', '\r']).unwrap_or(rest.len());
+            field.push_str(&rest[..end]);
+            if let Some(q) = field.find('"') {
+                return Err(format!(
+                    "parse error on line 1, column {}: bare \" in non-quoted-field",
+                    col + q
+                ));
+            }
+            col += end;
+            rest = &rest[end..];
+        }
+        fields.push(field);
+        match rest.strip_prefix(',') {
+            Some(r) => {
+                rest = r;
+                col += 1;
+            }
+            // A list is one record: a line break ends it, as in Helm.
+            None => return Ok(CsvList(fields)),
         }
     }
 }
@@ -573,6 +643,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_values_list_splits_as_helm_splits_it() {
+        let ok = |s: &str| csv_list(s).unwrap().0;
+        assert_eq!(ok(""), Vec::<String>::new());
+        assert_eq!(ok("a.yaml,b.yaml"), ["a.yaml", "b.yaml"]);
+        assert_eq!(ok("a.yaml,"), ["a.yaml", ""]);
+        assert_eq!(ok("\"a,b.yaml\",\"x\"\"y\""), ["a,b.yaml", "x\"y"]);
+        assert_eq!(ok(" a.yaml\nb.yaml"), [" a.yaml"]);
+        let err = |s: &str| csv_list(s).unwrap_err();
+        assert!(err("a\"b").contains("column 2: bare \""));
+        assert!(err("x.yaml,a\"b").contains("column 9: bare \""));
+        assert!(err("\"a,b").contains("column 5: extraneous or missing \""));
+        assert!(err("\"a\"b").contains("column 3: extraneous"));
+        assert!(err("x,\"a\"x").contains("column 5: extraneous"));
+    }
+
+    #[test]
     fn the_whole_command_tree_is_consistent() {
         full_command().debug_assert();
     }
@@ -585,7 +671,7 @@ mod tests {
         let Command::Template(Lazy(a)) = cli.command else {
             panic!("not template: {:?}", cli.command)
         };
-        assert_eq!(a.values.values, vec!["a.yaml"]);
+        assert_eq!(a.values.values, vec![CsvList(vec!["a.yaml".into()])]);
         assert_eq!(a.values.set, vec!["x=1"]);
         let mut cmd = <Cli as clap::CommandFactory>::command();
         // nothing defined until needed

@@ -99,9 +99,17 @@ fn read_source(path: &str, fetch: Option<&Fetch>) -> Result<String> {
         let f = std::fs::File::open(path).map_err(|e| {
             Error::io(path, &e).with_hint("check the path given to -f/--values or --set-file")
         })?;
+        let meta = f.metadata().ok();
+        if meta.as_ref().is_some_and(|m| m.is_dir()) {
+            return Err(Error::new(Kind::Io, format!("read {path}: is a directory"))
+                .with_file(path)
+                .with_hint(
+                    "-f/--values and --set-file take a file; a chart folder goes where CHART does",
+                ));
+        }
         // `take` hides the file's size from read_to_end, which would then
         // read 32 bytes, 32, 64, ...: size the buffer from the metadata.
-        let size = f.metadata().map(|m| m.len()).unwrap_or(0);
+        let size = meta.map(|m| m.len()).unwrap_or(0);
         buf.reserve(size.min(limit) as usize + 1);
         f.take(limit + 1)
             .read_to_end(&mut buf)
