@@ -136,7 +136,14 @@ fn output_dir_layout_and_atomicity() {
         .path()
         .join("out/demo/charts/sub/templates/cm.yaml")
         .exists());
-    assert!(stdout(&out).contains("wrote "));
+    let log = stdout(&out);
+    assert!(log.ends_with(".yaml\n\n"), "{log:?}");
+    assert!(
+        log.trim_end()
+            .lines()
+            .all(|l| l.starts_with(&format!("wrote {dir}/demo/"))),
+        "{log}"
+    );
     // A failing render writes nothing.
     let dir2 = d.path().join("out2").display().to_string();
     let out = run(&[

@@ -214,6 +214,8 @@ fn write_output_dir(
         .map(|(rel, body)| (rel, body.into_bytes(), 0o600))
         .collect();
     crate::fsutil::write_tree(Path::new(dir), &files)?;
+    // Helm ends the list with an empty line (it prints its empty stream).
+    log.push('\n');
     super::write_stdout(&log)?;
     Ok(0)
 }
