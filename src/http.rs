@@ -123,6 +123,8 @@ pub fn get(url: &str, limit: u64) -> Result<Vec<u8>> {
         .timeout_per_read(Some(timeout))
         .timeout_global(Some(std::time::Duration::from_secs(300)))
         .max_redirects(10)
+        // As Go's client: credentials follow a redirect on the same host only.
+        .redirect_auth_headers(ureq::config::RedirectAuthHeaders::SameHost)
         .user_agent(concat!("tracecat-chart/", env!("CARGO_PKG_VERSION")))
         .build();
     let agent = ureq::Agent::new_with_config(config);

@@ -258,8 +258,10 @@ fn every_helm_template_flag_is_taken_or_refused_with_a_reason() {
 #[test]
 fn values_files_may_be_urls() {
     use base64::Engine;
-    let (base, server) = common::serve_http("200 OK", b"ui:\n  replicas: 7\n", 2);
-    let url = base.replace("http://", "HTTP://me:s%40cret@") + "/v.yaml?x=1#part";
+    let yaml: &[u8] = b"ui:\n  replicas: 7\n";
+    let moved = "302 Found\r\nLocation: /v.yaml?x=1";
+    let (base, server) = common::serve_http(&[(moved, b""), ("200 OK", yaml), ("200 OK", yaml)]);
+    let url = base.replace("http://", "HTTP://me:s%40cret@") + "/old.yaml?x=1#part";
     let out = run(&[
         "values",
         "-o",
@@ -275,14 +277,21 @@ fn values_files_may_be_urls() {
     assert_eq!(v["nameOverride"], "ui:\n  replicas: 7\n");
     let heads = server.join().unwrap();
     let token = base64::engine::general_purpose::STANDARD.encode("me:s@cret");
+    // The first request is redirected, on the same host: the credentials
+    // go along.
+    assert!(
+        heads[0].starts_with("GET /old.yaml?x=1 HTTP/1.1\r\n"),
+        "{}",
+        heads[0]
+    );
     for head in &heads {
-        assert!(head.starts_with("GET /v.yaml?x=1 HTTP/1.1\r\n"), "{head}");
         let auth = format!("authorization: basic {token}\r\n").to_lowercase();
         assert!(head.to_lowercase().contains(&auth), "{head}");
     }
-    assert_eq!(heads.len(), 2);
+    assert_eq!(heads.len(), 3);
+    assert!(heads[1].starts_with("GET /v.yaml?x=1 "), "{}", heads[1]);
 
-    let (base, server) = common::serve_http("404 Not Found", b"", 1);
+    let (base, server) = common::serve_http(&[("404 Not Found", b"")]);
     let url = base.replace("http://", "http://me:s3cret@") + "/v.yaml";
     let out = run(&["template", "-f", &url]);
     assert_eq!(out.status.code(), Some(1));

@@ -377,7 +377,7 @@ fn a_values_file_from_a_url_renders_as_helm_renders_it() {
         return;
     };
     let body = b"ui:\n  replicas: 3\napi:\n  podAnnotations:\n    a: 'yes'\n";
-    let (base, server) = common::serve_http("200 OK", body, 2);
+    let (base, server) = common::serve_http(&[("200 OK", body), ("200 OK", body)]);
     let url = format!("{base}/remote.yaml");
     let ours = template(&[
         "-n".into(),

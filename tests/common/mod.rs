@@ -272,24 +272,24 @@ pub fn first_diff(a: &Value, b: &Value, path: &str) -> Option<String> {
     }
 }
 
-/// A one-off HTTP server on 127.0.0.1: answers up to `count` requests with
-/// `status` and `body`, and gives back each request's head. It stops
-/// waiting after ten seconds, so a client that never comes fails the test
-/// instead of hanging it.
+/// A one-off HTTP server on 127.0.0.1: answers one request with each of
+/// `replies` in turn (a status line, which may carry further header lines,
+/// and a body), and gives back each request's head. It stops waiting after
+/// ten seconds, so a client that never comes fails the test instead of
+/// hanging it.
 pub fn serve_http(
-    status: &str,
-    body: &'static [u8],
-    count: usize,
+    replies: &[(&str, &'static [u8])],
 ) -> (String, std::thread::JoinHandle<Vec<String>>) {
     use std::io::{Read, Write};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    let status = status.to_string();
+    let replies: Vec<(String, &'static [u8])> =
+        replies.iter().map(|(s, b)| (s.to_string(), *b)).collect();
     let server = std::thread::spawn(move || {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
         let mut heads = Vec::new();
-        while heads.len() < count && std::time::Instant::now() < deadline {
+        while heads.len() < replies.len() && std::time::Instant::now() < deadline {
             let Ok((mut conn, _)) = listener.accept() else {
                 std::thread::sleep(std::time::Duration::from_millis(5));
                 continue;
@@ -300,6 +300,7 @@ pub fn serve_http(
             while !head.ends_with(b"\r\n\r\n") && conn.read(&mut byte).unwrap_or(0) == 1 {
                 head.push(byte[0]);
             }
+            let (status, body) = &replies[heads.len()];
             let reply = format!(
                 "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
                 body.len()
