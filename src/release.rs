@@ -54,15 +54,19 @@ pub fn validate_release_name(name: &str) -> Result<()> {
 
 /// `--kube-version` to Helm's `vMAJOR.MINOR.PATCH`.
 pub fn parse_kube_version(s: &str) -> Result<String> {
-    let body = s.strip_prefix('v').unwrap_or(s);
-    let ok = body.split('.').count() >= 2;
-    match crate::version::Version::parse(s) {
-        Some(v) if ok => Ok(format!("v{}.{}.{}", v.major, v.minor, v.patch)),
-        _ => Err(Error::usage(format!(
-            "invalid kube version '{s}': could not parse {s:?} as version"
-        ))
-        .with_hint("give a Kubernetes version such as 1.31 or v1.31.2")),
+    match crate::version::parse_generic(s) {
+        // Helm keeps the text as given, with a `v` in front.
+        Ok(_) if s.starts_with('v') => Ok(s.to_string()),
+        Ok(_) => Ok(format!("v{s}")),
+        Err(e) => Err(Error::usage(format!("invalid kube version '{s}': {e}"))
+            .with_hint("give a Kubernetes version such as 1.31 or v1.31.2")),
     }
+}
+
+/// The minor version of a `--kube-version` (validated by
+/// [`parse_kube_version`]), for the schemas of that release.
+pub fn kube_minor(kube_version: &str) -> Option<u64> {
+    crate::version::kube_numbers(kube_version).map(|c| c[1])
 }
 
 /// The chart and its computed values, before rendering.
@@ -252,8 +256,8 @@ fn schema_error(refuse: &[(String, schema::Violation)], origins: &Origins) -> Er
 /// schemas and name rules of `kube_version` (outside the supported range,
 /// the nearest supported one).
 fn first_invalid(files: &[output::ParsedFile], kube_version: &str) -> Option<String> {
-    let minor = crate::version::Version::parse(kube_version)
-        .map_or(crate::kube::MAX_MINOR, |v| v.minor)
+    let minor = kube_minor(kube_version)
+        .unwrap_or(crate::kube::MAX_MINOR)
         .clamp(crate::kube::MIN_MINOR, crate::kube::MAX_MINOR);
     let mut schemas = crate::kube::Schemas::for_minor(minor)?;
     for f in files {
@@ -349,7 +353,18 @@ pub fn render_loaded(req: &Request, loaded: Loaded) -> Result<Release> {
     }
     let kv = chart.kube_version();
     if !kv.is_empty() {
-        let ok = crate::version::semver_compare(&kv, &req.render.kube_version).unwrap_or(true);
+        // Helm checks the version's numbers alone (`v1.29.3-gke.1` as
+        // `v1.29.3`); a constraint or version it cannot read fails the check.
+        let numbers = crate::version::kube_numbers(&req.render.kube_version).unwrap_or_default();
+        let normalized = format!(
+            "v{}",
+            numbers
+                .iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(".")
+        );
+        let ok = crate::version::semver_compare(&kv, &normalized).unwrap_or(false);
         if !ok {
             return Err(Error::new(
                 Kind::Values,

@@ -376,6 +376,62 @@ impl Cmp {
     }
 }
 
+/// The numbers of a Kubernetes version as Kubernetes' own generic parser
+/// reads it (the one Helm checks `--kube-version` with): optional space and
+/// `v`, then at least two dot-separated numbers, the first without a leading
+/// zero; whatever follows them is not looked at. Errors are its messages.
+pub fn parse_generic(s: &str) -> Result<Vec<u64>, String> {
+    let body = s.trim_start();
+    let body = body.strip_prefix('v').unwrap_or(body);
+    let mut end = 0;
+    let bytes = body.as_bytes();
+    while end < bytes.len() {
+        let digits = bytes[end..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        if digits == 0 {
+            break;
+        }
+        end += digits;
+        // A dot belongs to the numbers only when digits follow it.
+        match bytes.get(end..end + 2) {
+            Some([b'.', d]) if d.is_ascii_digit() => end += 1,
+            _ => break,
+        }
+    }
+    if end == 0 {
+        return Err(format!("could not parse {s:?} as version"));
+    }
+    let comps: Vec<&str> = body[..end].split('.').collect();
+    if comps.len() < 2 {
+        return Err(format!("illegal version string {s:?}"));
+    }
+    comps
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            if i == 0 && c.starts_with('0') && *c != "0" {
+                return Err(format!(
+                    "illegal zero-prefixed version component {c:?} in {s:?}"
+                ));
+            }
+            c.parse::<u64>().map_err(|_| {
+                format!(
+                    "illegal non-numeric version component {c:?} in {s:?}: \
+                     strconv.ParseUint: parsing {c:?}: value out of range"
+                )
+            })
+        })
+        .collect()
+}
+
+/// The numbers of a kube version as Helm stores it (`v` and the text given,
+/// which [`parse_generic`] accepted).
+pub fn kube_numbers(stored: &str) -> Option<Vec<u64>> {
+    parse_generic(stored.strip_prefix('v').unwrap_or(stored)).ok()
+}
+
 /// `semverCompare CONSTRAINT VERSION`.
 pub fn semver_compare(constraint: &str, version: &str) -> Result<bool, String> {
     let c = Constraint::parse(constraint)?;
@@ -387,6 +443,37 @@ pub fn semver_compare(constraint: &str, version: &str) -> Result<bool, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kubernetes_versions_parse_as_kubernetes_parses_them() {
+        assert_eq!(parse_generic("1.29").unwrap(), [1, 29]);
+        assert_eq!(parse_generic(" v1.029.01-gke.1").unwrap(), [1, 29, 1]);
+        assert_eq!(parse_generic("1.2.3.4").unwrap(), [1, 2, 3, 4]);
+        assert_eq!(parse_generic("1.29.x").unwrap(), [1, 29]);
+        assert_eq!(parse_generic("1.29.").unwrap(), [1, 29]);
+        assert_eq!(
+            parse_generic("1").unwrap_err(),
+            "illegal version string \"1\""
+        );
+        assert_eq!(
+            parse_generic("1.x").unwrap_err(),
+            "illegal version string \"1.x\""
+        );
+        assert_eq!(
+            parse_generic("V1.2").unwrap_err(),
+            "could not parse \"V1.2\" as version"
+        );
+        assert_eq!(
+            parse_generic("").unwrap_err(),
+            "could not parse \"\" as version"
+        );
+        assert!(parse_generic("01.29")
+            .unwrap_err()
+            .contains("zero-prefixed version component \"01\""));
+        assert!(parse_generic("99999999999999999999.1")
+            .unwrap_err()
+            .contains("value out of range"));
+    }
 
     #[test]
     fn constraints() {

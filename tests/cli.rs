@@ -352,6 +352,56 @@ fn release_name_and_kube_version_are_checked() {
     assert!(stderr(&out).contains("expected at most two arguments"));
 }
 
+/// `--kube-version` as Helm 4 takes it: checked by Kubernetes' own parser,
+/// kept as given (with a `v`) in `.Capabilities.KubeVersion.Version`, and
+/// compared with the chart's `kubeVersion` by its numbers alone.
+#[test]
+fn kube_versions_are_read_as_helm_reads_them() {
+    let d = TempDir::new("kube-version");
+    d.write(
+        "c/Chart.yaml",
+        "apiVersion: v2\nname: c\nversion: 0.1.0\nkubeVersion: '>=1.29.3'\n",
+    );
+    d.write(
+        "c/templates/cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kv\ndata:\n  \
+         v: {{ Capabilities.KubeVersion.Version | quote }}\n  \
+         m: {{ (Capabilities.KubeVersion.Major ~ '.' ~ Capabilities.KubeVersion.Minor) | quote }}\n",
+    );
+    let chart = d.path().join("c").display().to_string();
+    let render = |v: &str| run(&["template", "t", &chart, "--kube-version", v]);
+    for (given, version, numbers) in [
+        ("1.29.5-gke.1", "v1.29.5-gke.1", "1.29"),
+        ("v1.030", "v1.030", "1.30"),
+        ("", "v1.35.0", "1.35"),
+    ] {
+        let out = render(given);
+        assert!(out.status.success(), "{given}: {}", stderr(&out));
+        let text = stdout(&out);
+        assert!(
+            text.contains(&format!("v: \"{version}\"")),
+            "{given}: {text}"
+        );
+        assert!(
+            text.contains(&format!("m: \"{numbers}\"")),
+            "{given}: {text}"
+        );
+    }
+    for (given, message) in [
+        ("1.29.2", "incompatible with Kubernetes v1.29.2"),
+        ("v1.29.4.1", "incompatible with Kubernetes v1.29.4.1"),
+        ("1", "illegal version string \"1\""),
+        (
+            "01.29",
+            "illegal zero-prefixed version component \"01\" in \"01.29\"",
+        ),
+    ] {
+        let out = render(given);
+        assert!(!out.status.success(), "{given}");
+        assert!(stderr(&out).contains(message), "{given}: {}", stderr(&out));
+    }
+}
+
 #[test]
 fn name_template_sets_the_release_name_as_in_helm() {
     let q = quickstart();

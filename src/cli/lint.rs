@@ -31,9 +31,7 @@ pub struct LintArgs {
 
 pub fn run(a: LintArgs) -> Result<i32> {
     let opts = a.release.options("tracecat")?;
-    let minor = crate::version::Version::parse(&opts.kube_version)
-        .map(|v| v.minor)
-        .unwrap_or(35);
+    let minor = crate::release::kube_minor(&opts.kube_version).unwrap_or(35);
     let req = Request {
         chart: a.chart.clone(),
         values: a.values.sources(),

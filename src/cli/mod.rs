@@ -381,9 +381,10 @@ impl ReleaseFlags {
             })
             .or_else(kubeconfig_namespace)
             .unwrap_or_else(|| "default".into());
-        let kube_version = match &self.kube_version {
-            Some(v) => crate::release::parse_kube_version(v)?,
-            None => crate::render::context::DEFAULT_KUBE_VERSION.into(),
+        // An empty --kube-version is Helm's unset flag.
+        let kube_version = match self.kube_version.as_deref() {
+            Some(v) if !v.is_empty() => crate::release::parse_kube_version(v)?,
+            _ => crate::render::context::DEFAULT_KUBE_VERSION.into(),
         };
         Ok(RenderOptions {
             release_name: release_name.to_string(),

@@ -342,9 +342,8 @@ fn chart_object(chart: &Chart, is_root: bool) -> JValue {
 }
 
 fn kube_version_object(v: &str) -> JValue {
-    let parsed = crate::version::Version::parse(v);
-    let (major, minor) = parsed
-        .map(|p| (p.major.to_string(), p.minor.to_string()))
+    let (major, minor) = crate::version::kube_numbers(v)
+        .map(|c| (c[0].to_string(), c[1].to_string()))
         .unwrap_or_default();
     let mut m = BTreeMap::new();
     m.insert("Version".to_string(), JValue::from(v));
