@@ -331,8 +331,8 @@ pub struct ReleaseFlags {
     #[arg(long = "kube-version")]
     pub kube_version: Option<String>,
     /// Extra API versions for .Capabilities.APIVersions (repeatable, comma-separated).
-    #[arg(short = 'a', long = "api-versions", value_delimiter = ',')]
-    pub api_versions: Vec<String>,
+    #[arg(short = 'a', long = "api-versions", value_parser = csv_list)]
+    pub api_versions: Vec<CsvList>,
     /// Render as an upgrade (.Release.IsUpgrade true, IsInstall false).
     #[arg(long = "is-upgrade")]
     pub is_upgrade: bool,
@@ -395,8 +395,7 @@ impl ReleaseFlags {
             extra_api_versions: self
                 .api_versions
                 .iter()
-                .filter(|s| !s.is_empty())
-                .cloned()
+                .flat_map(|l| l.0.iter().cloned())
                 .collect(),
         })
     }
