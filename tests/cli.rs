@@ -77,7 +77,7 @@ fn subchart_alias_condition_and_flags() {
     assert!(s.contains("# Source: demo/charts/other/templates/cm.yaml"));
     assert!(s.contains("name: rel-other"));
     assert!(s.contains("upgrade: \"true\""));
-    assert!(s.contains("kube: \"v1.29.0\""));
+    assert!(s.contains("kube: \"v1.29\""));
 }
 
 #[test]
