@@ -14,7 +14,8 @@ as parity-fuzz.py judges it (its functions are imported from there):
   differ / refused / accepted / bad-error   a parity failure
 
 Sets (--set): retype (another type: true, 0, 3, 2.5, "1", "", [], {}, null, "on"),
-strings (odd strings, for string defaults), numbers (for numeric defaults).
+strings (odd strings, for string defaults), numbers (for numeric defaults),
+reshape (a list or map given in the other shape, with content).
 
 Usage:
   scripts/parity-sweep.py --set retype --out sweep.jsonl [--kubeconfig FILE] BASE.yaml ...
@@ -57,6 +58,11 @@ SETS = {
                  "ümlaut", "yes", "~", "1e3", "0x10", "@x", "%x", "*x", "&x", "!x"]),
     "numbers": (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
                 [0, -1, 0.5, 65536, 1e6]),
+    # A collection in the other shape, with content: a list's first item
+    # under a key, a map's values as a list; and a list of two strings.
+    "reshape": (lambda v: isinstance(v, (list, dict)),
+                lambda v: ([{"a": v[0] if v else "x"}] if isinstance(v, list)
+                           else [list(v.values()) or ["x"]]) + [["p", "q"]]),
 }
 
 
@@ -116,8 +122,10 @@ def main():
     if args.kubeconfig:
         subprocess.run([KUBECTL, "--kubeconfig", args.kubeconfig, "create", "namespace", "tracecat"],
                        capture_output=True)
+    def values_for(default):
+        return values(default) if callable(values) else values
     jobs = [(os.path.abspath(b), p, v, args.kubeconfig)
-            for b in args.bases for p, _ in nodes for v in values]
+            for b in args.bases for p, d in nodes for v in values_for(d)]
     print(f"{len(nodes)} keys, {len(jobs)} cases", flush=True)
     counts, failures = collections.Counter(), []
     with open(args.out, "w") as out, cf.ProcessPoolExecutor(args.jobs) as ex:

@@ -150,7 +150,7 @@ tolerations:
 {%- if s.topologySpreadConstraints %}
 {#- Only the fields the reference writes, each constraint selecting its component's pods. #}
 topologySpreadConstraints:
-{%- for item in s.topologySpreadConstraints %}
+{%- for item in s.topologySpreadConstraints | go_each %}
   {%- set c = item | go_fields("maxSkew") %}
   - maxSkew: {{ c.maxSkew | default(1) }}
     topologyKey: {{ c.topologyKey | quote }}
@@ -426,7 +426,7 @@ annotations:
       while true; do
         EXISTING_ATTRS=$(temporal operator search-attribute list 2>/dev/null || echo "")
         MISSING_ATTRS=0
-        {%- for attr in ctx.Values.tracecat.temporal.searchAttributes %}
+        {%- for attr, _ in ctx.Values.tracecat.temporal.searchAttributes | go_range %}
         if ! echo "$EXISTING_ATTRS" | grep -q "{{ attr }}"; then
           MISSING_ATTRS=1
         fi

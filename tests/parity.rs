@@ -334,6 +334,8 @@ fn go_template_actions_in_values_render_as_helm_renders_them() {
         "{{ include \"temporal.fullname\" . }}/{{ template \"temporal.chart\" $ }}",
         "{{ include \"temporal.serviceAccountName\" . | upper }}",
         "{{ add 1.5 1 }}/{{ mul 2.5 2 }}/{{ sub 9223372036854775807 -1 }}/{{ div -9223372036854775808 -1 }}",
+        "{{ printf \"%d|%d|%d|%d|%d\" .Values.server.replicaCount \"x\" true nil 7 }}",
+        "{{ range $k, $v := .Values.server.image }}{{ printf \"%d:%s\" $k $v }};{{ end }}",
     ];
     let d = TempDir::new("gotpl");
     let mut values =
@@ -399,6 +401,60 @@ fn a_values_file_from_a_url_renders_as_helm_renders_it() {
     assert!(stdout(&ours).contains("replicas: 3"));
     let problems = compare_streams(&stdout(&h), &stdout(&ours));
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// Lists given as maps and maps as lists, with content, where the chart
+/// ranges over them: Go's `range` visits a map's values and a list's
+/// indexes, so Helm renders several of these; we render the same objects
+/// and refuse the same ones.
+#[test]
+fn collections_in_the_other_shape_render_as_helm_renders_them() {
+    let Some((helm, chart)) = helm_and_reference() else {
+        eprintln!(
+            "SKIPPED collections_in_the_other_shape_render_as_helm_renders_them: needs Helm 4"
+        );
+        return;
+    };
+    let cases = [
+        ("ingress-tls-nginx", "ingress:\n  tls:\n    a:\n      hosts: [x.example.com]\n      secretName: s\n"),
+        ("ingress-tls-nginx", "ingress:\n  tls:\n    - hosts: {a: x.example.com}\n      secretName: s\n"),
+        ("ingress-tls-nginx", "ingress:\n  tls:\n    - hosts: x.example.com\n      secretName: s\n"),
+        ("minimal-existing-secrets", "tracecat:\n  temporal:\n    searchAttributes: [A, B]\n"),
+        ("minimal-existing-secrets", "tracecat:\n  temporal:\n    searchAttributes: AB\n"),
+        ("istio-virtualservices", "virtualService:\n  tracecat:\n    configs:\n      a:\n        name: n\n        hosts: [h.example.com]\n        gateways: [g]\n"),
+        ("istio-virtualservices", "virtualService:\n  tracecat:\n    configs:\n      - name: n\n        hosts: {a: h.example.com}\n        gateways: {b: g}\n"),
+        ("scheduling-amd64-spread-tolerations", "api:\n  topologySpreadConstraints:\n    a:\n      maxSkew: 2\n      topologyKey: zone\n"),
+        ("minimal-existing-secrets", "temporal:\n  web:\n    ingress:\n      enabled: true\n      hosts: {a: t.example.com}\n      tls: {b: {hosts: {c: t.example.com}, secretName: s}}\n"),
+        ("minimal-existing-secrets", "temporal:\n  server:\n    config:\n      namespaces:\n        create: true\n        namespace: {a: {name: n1}}\n"),
+    ];
+    let overlay = root().join("../shared/reference/goldens/overlay.yaml");
+    let d = TempDir::new("reshape");
+    for (i, (base, text)) in cases.iter().enumerate() {
+        let base = root().join(format!(
+            "../shared/reference/goldens/cases/{base}/values.yaml"
+        ));
+        let f = d.write(&format!("m{i}.yaml"), text);
+        let h = helm_template(&helm, &chart, &[&overlay, &base, &f]);
+        let ours = template(&[
+            "-n".into(),
+            "tracecat".into(),
+            "-f".into(),
+            base.display().to_string(),
+            "-f".into(),
+            f.display().to_string(),
+        ]);
+        assert_eq!(
+            ours.status.success(),
+            h.status.success(),
+            "{text}\nHelm: {}\nours: {}",
+            stderr(&h),
+            stderr(&ours)
+        );
+        if h.status.success() {
+            let problems = compare_streams(&stdout(&h), &stdout(&ours));
+            assert!(problems.is_empty(), "{text}\n{}", problems.join("\n"));
+        }
+    }
 }
 
 #[test]

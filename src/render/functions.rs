@@ -361,7 +361,7 @@ fn go_fields(v: JValue, field: String) -> Result<JValue, JError> {
     }
 }
 
-/// `m | go_items`: a map's (key, value) pairs as Go's `range $k, $v := m`
+/// A map's (key, value) pairs as Go's `range $k, $v := m`
 /// visits them: nil and missing are nothing to visit, a scalar is refused.
 fn go_items(v: JValue) -> Result<JValue, JError> {
     match v.kind() {
@@ -381,8 +381,23 @@ fn go_items(v: JValue) -> Result<JValue, JError> {
     }
 }
 
+/// `x | go_each`: what Go's one-variable `range` visits: a list's items, a
+/// map's values in key order; nil and missing are nothing to visit, and
+/// anything else (a string, a number, a bool) is refused as Go refuses it.
+fn go_each(v: JValue) -> Result<JValue, JError> {
+    match v.kind() {
+        ValueKind::Seq => Ok(v),
+        _ => Ok(JValue::from(
+            go_items(v)?
+                .try_iter()?
+                .map(|pair| pair.get_item(&JValue::from(1)).unwrap_or_default())
+                .collect::<Vec<_>>(),
+        )),
+    }
+}
+
 /// `x | go_range`: what Go's `range` visits, as (key, value) pairs: a list's
-/// items with their indexes, or what [`go_items`] visits (the engine's maps
+/// items with their indexes, or a map's pairs (the engine's maps
 /// keep their keys sorted, as Go visits them).
 fn go_range(v: JValue) -> Result<JValue, JError> {
     if v.kind() != ValueKind::Seq {
@@ -725,7 +740,7 @@ pub fn printf(format: String, args: Rest<JValue>) -> Result<String, JError> {
             's' => go_s(&arg),
             'v' => strval(&arg),
             'q' => go_quote(&strval(&arg)),
-            'd' => to_int(arg).to_string(),
+            'd' => go_d(&arg),
             't' => arg.is_true().to_string(),
             'x' => strval(&arg).bytes().map(|b| format!("{b:02x}")).collect(),
             'f' | 'g' | 'e' => {
@@ -804,6 +819,17 @@ fn nested<T>(
     let out = run();
     NESTED_RENDERS.with(|d| d.set(depth));
     out
+}
+
+/// Go's `%d`: an integer's digits; anything else in Go's bad-verb form,
+/// `%!d(float64=3)` (numbers from values files are Go floats).
+fn go_d(v: &JValue) -> String {
+    let value = crate::render::convert::from_jinja(v);
+    match value {
+        Value::Int(i) => i.to_string(),
+        Value::Null => "%!d(<nil>)".to_string(),
+        _ => format!("%!d({}={})", crate::values::set::go_type(&value), strval(v)),
+    }
 }
 
 /// Go's `%s`: strings and collections as `%v` prints them; a number, a
@@ -1129,8 +1155,8 @@ pub fn register(env: &mut Environment<'static>) {
     env.add_filter("go_value", go_value);
     env.add_filter("map_field", map_field);
     env.add_filter("go_fields", go_fields);
-    env.add_filter("go_items", go_items);
     env.add_filter("go_range", go_range);
+    env.add_filter("go_each", go_each);
     env.add_filter("go_named", go_named);
     both!("trunc", trunc);
     both!("trimSuffix", trim_suffix);
@@ -1299,7 +1325,20 @@ mod tests {
         assert_eq!(render("{{ 'x' | nindent(2) }}"), "\n  x");
         assert_eq!(render("{{ '' | indent(2) }}"), "  ");
         assert_eq!(render("{{ 'a\n' | indent(1) }}"), " a\n ");
-        assert_eq!(render("{% for k, v in none | go_items %}x{% endfor %}"), "");
+        assert_eq!(render("{% for k, v in none | go_range %}x{% endfor %}"), "");
+        // Go's one-variable range: a list's items, a map's values by key.
+        assert_eq!(
+            render("{% for x in ['p', 'q'] | go_each %}{{ x }}{% endfor %}"),
+            "pq"
+        );
+        assert_eq!(
+            render("{% for x in {'b': 1, 'a': 2} | go_each %}{{ x }}{% endfor %}"),
+            "21"
+        );
+        assert_eq!(
+            render("{% for k, v in ['p'] | go_range %}{{ k }}={{ v }}{% endfor %}"),
+            "0=p"
+        );
         assert_eq!(render("{{ none | go_value }}"), "<no value>");
         assert_eq!(without_no_value("a: <no value>\n".into()), "a: \n");
         // Sprig's string parameters refuse what is not a string, as Go does.
@@ -1309,7 +1348,8 @@ mod tests {
             ("{{ true | upper }}", "expected string; got bool"),
             ("{{ 3 | go_fields('hosts') }}", "can't evaluate field hosts"),
             ("{{ none | map_field }}", "got interface {}"),
-            ("{{ 3 | go_items }}", "range can't iterate over 3"),
+            ("{{ 3 | go_range }}", "range can't iterate over 3"),
+            ("{{ 'ab' | go_each }}", "range can't iterate over ab"),
         ] {
             let mut env = Environment::new();
             register(&mut env);

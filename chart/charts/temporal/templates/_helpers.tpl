@@ -48,7 +48,7 @@
 {{ k }}: {{ v | quote }}
 {%- endfor -%}
 {%- endif -%}
-{%- for k, v in ctx.Values["additional" ~ suffix] | go_items %}
+{%- for k, v in ctx.Values["additional" ~ suffix] | go_range %}
 {{ k }}: {{ v | quote }}
 {%- endfor -%}
 {%- endmacro -%}
@@ -213,7 +213,7 @@ valueFrom:
 {%- if c.connectAttributes %}
 - name: SQL_CONNECT_ATTRIBUTES
   {%- set attrs = namespace(l=[]) %}
-  {%- for k, v in c.connectAttributes | items %}{% set attrs.l = attrs.l + [k ~ "=" ~ (v | toString)] %}{% endfor %}
+  {%- for k, v in c.connectAttributes | go_range %}{% set attrs.l = attrs.l + [k ~ "=" ~ (v | toString)] %}{% endfor %}
   value: {{ attrs.l | join("&") | quote }}
 {%- endif %}
 {%- if c.tls %}
@@ -303,17 +303,17 @@ spec:
   {%- endif %}
   {%- if ing.tls %}
   tls:
-    {%- for item in ing.tls %}
+    {%- for item in ing.tls | go_each %}
     {%- set tls = item | go_fields("hosts") %}
     - hosts:
-      {%- for host in tls.hosts %}
+      {%- for host in tls.hosts | go_each %}
       - {{ host | quote }}
       {%- endfor %}
       secretName: {{ tls.secretName }}
     {%- endfor %}
   {%- endif %}
   rules:
-    {%- for entry in ing.hosts %}
+    {%- for entry in ing.hosts | go_each %}
       {%- set url = entry | splitList("/") %}
       - host: {{ url | first }}
         http:
