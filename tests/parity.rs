@@ -336,6 +336,8 @@ fn go_template_actions_in_values_render_as_helm_renders_them() {
         "{{ add 1.5 1 }}/{{ mul 2.5 2 }}/{{ sub 9223372036854775807 -1 }}/{{ div -9223372036854775808 -1 }}",
         "{{ printf \"%d|%d|%d|%d|%d\" .Values.server.replicaCount \"x\" true nil 7 }}",
         "{{ range $k, $v := .Values.server.image }}{{ printf \"%d:%s\" $k $v }};{{ end }}",
+        "{{ \"ab\" | repeat 2 }}/{{ substr 1 10 \"abc\" }}/{{ substr -1 2 \"abc\" }}/{{ cat \"a\" 1 nil 2.5 }}",
+        "{{ add1 \"4\" }}/{{ mod -7 3 }}/{{ atoi \"12\" }}/{{ atoi \"x\" }}/{{ trunc -1 \"h\u{e9}llo\" }}",
     ];
     let d = TempDir::new("gotpl");
     let mut values =

@@ -217,7 +217,12 @@ fn trunc(s: JValue, n: i64) -> Result<String, JError> {
     let s = go_string(&s)?;
     let len = s.len() as i64;
     if n < 0 && len + n > 0 {
-        Ok(s[(len + n) as usize..].to_string())
+        // Byte offsets like Go; step forward to a char boundary.
+        let mut i = (len + n) as usize;
+        while !s.is_char_boundary(i) {
+            i += 1;
+        }
+        Ok(s[i..].to_string())
     } else if n >= 0 && len > n {
         // Byte offsets like Go; step back to a char boundary.
         let mut i = n as usize;
@@ -686,6 +691,75 @@ fn join_list(l: JValue, sep: String) -> String {
             .unwrap_or_default(),
         _ => strval(&l),
     }
+}
+
+/// Sprig's `repeat COUNT S` (here `S | repeat(COUNT)`).
+fn repeat(s: JValue, count: i64) -> Result<String, JError> {
+    let s = go_string(&s)?;
+    if count < 0 {
+        return Err(err("strings: negative Repeat count"));
+    }
+    let total = s.len().saturating_mul(count as usize);
+    if total > MAX_ITEMS * 100 {
+        return Err(too_many("repeat (bytes)", total));
+    }
+    Ok(s.repeat(count as usize))
+}
+
+/// Sprig's `substr START END S` (here `S | substr(START, END)`): byte
+/// offsets as Go slices them; a negative start is 0, an end past the
+/// string or negative is its end, a start past the end fails as Go does.
+fn substr(s: JValue, start: i64, end: i64) -> Result<String, JError> {
+    let s = go_string(&s)?;
+    let len = s.len() as i64;
+    let (from, to) = if start < 0 {
+        (0, end)
+    } else if end < 0 || end > len {
+        (start, len)
+    } else {
+        (start, end)
+    };
+    if to < 0 || to > len || from > to {
+        return Err(err(format!(
+            "runtime error: slice bounds out of range [{from}:{to}]"
+        )));
+    }
+    // Go slices bytes; a cut inside a character keeps the whole character.
+    let (mut from, mut to) = (from as usize, to as usize);
+    while !s.is_char_boundary(from) {
+        from -= 1;
+    }
+    while !s.is_char_boundary(to) {
+        to += 1;
+    }
+    Ok(s[from..to].to_string())
+}
+
+/// Sprig's `cat`: its arguments as `%v` prints them, nil left out,
+/// separated by spaces.
+fn cat(args: Rest<JValue>) -> String {
+    args.0
+        .iter()
+        .filter(|v| !v.is_none() && !v.is_undefined())
+        .map(strval)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn add1(v: JValue) -> i64 {
+    to_int(v).wrapping_add(1)
+}
+
+fn modulo(a: JValue, b: JValue) -> Result<i64, JError> {
+    match to_int(b) {
+        0 => Err(err("runtime error: integer divide by zero")),
+        b => Ok(to_int(a).wrapping_rem(b)),
+    }
+}
+
+/// Go's strconv.Atoi, 0 where it fails.
+fn atoi(s: JValue) -> Result<i64, JError> {
+    Ok(go_string(&s)?.parse().unwrap_or(0))
 }
 
 fn nospace(s: JValue) -> Result<String, JError> {
@@ -1159,6 +1233,12 @@ pub fn register(env: &mut Environment<'static>) {
     env.add_filter("go_each", go_each);
     env.add_filter("go_named", go_named);
     both!("trunc", trunc);
+    both!("repeat", repeat);
+    both!("substr", substr);
+    env.add_function("cat", cat);
+    both!("add1", add1);
+    env.add_function("mod", modulo);
+    both!("atoi", atoi);
     both!("trimSuffix", trim_suffix);
     both!("trimPrefix", trim_prefix);
     both!("trimAll", trim_all);

@@ -40,9 +40,46 @@ fn function(name: &str) -> Option<Order> {
         | "nospace" | "first" | "last" | "empty" | "get" | "required" | "fail"
         | "semverCompare" | "regexMatch" | "regexReplaceAll" | "regexFind" | "kindIs"
         | "coalesce" | "printf" | "print" | "tpl" | "dict" | "list" | "until" | "dig" | "index"
-        | "urlJoin" | "add" | "sub" | "mul" | "div" | "max" | "min" => Same,
+        | "urlJoin" | "add" | "sub" | "mul" | "div" | "max" | "min" | "cat" | "add1" | "mod"
+        | "atoi" => Same,
+        "repeat" | "substr" => SubjectFirst,
         _ => return None,
     })
+}
+
+/// Why a function Helm has is refused here, where that is not just "not
+/// defined": its result changes from one render to the next.
+fn undefined(name: &str) -> String {
+    const CHANGING: &[&str] = &[
+        "now",
+        "date",
+        "dateInZone",
+        "date_in_zone",
+        "unixEpoch",
+        "uuidv4",
+        "randAlpha",
+        "randAlphaNum",
+        "randNumeric",
+        "randAscii",
+        "randBytes",
+        "randInt",
+        "shuffle",
+        "htpasswd",
+        "bcrypt",
+        "genPrivateKey",
+        "genCA",
+        "genSelfSignedCert",
+        "genSignedCert",
+        "getHostByName",
+    ];
+    if CHANGING.contains(&name) {
+        format!(
+            "function \"{name}\" is not supported: its result changes from one render to the next, \
+             and this tool's output does not"
+        )
+    } else {
+        format!("function \"{name}\" not defined")
+    }
 }
 
 /// A translated template.
@@ -388,7 +425,7 @@ impl Translator {
                 return match w.as_str() {
                     "true" | "false" => Ok(w.clone()),
                     "nil" => Ok("none".into()),
-                    _ => Err(format!("function \"{w}\" not defined")),
+                    _ => Err(undefined(w)),
                 }
             }
             _ => return Err("unexpected token in operand".into()),
@@ -465,7 +502,7 @@ fn call(name: &str, mut args: Vec<String>) -> Result<String, String> {
             format!("({} {op} {})", args[0], args[1])
         }
         _ => match function(name) {
-            None => return Err(format!("function \"{name}\" not defined")),
+            None => return Err(undefined(name)),
             Some(order) => {
                 if order == Order::SubjectFirst && !args.is_empty() {
                     let last = args.pop().unwrap_or_default();
@@ -802,6 +839,11 @@ mod tests {
             ("{{ define \"x\" }}", "not supported"),
             ("{{ include \"x\" }}", "wrong number of args"),
             ("{{ nope 1 }}", "function \"nope\" not defined"),
+            ("{{ uuidv4 }}", "changes from one render to the next"),
+            (
+                "{{ now | date \"2006\" }}",
+                "changes from one render to the next",
+            ),
             ("{{ if .A }}", "has no {{ end }}"),
             ("{{ end }}", "unexpected {{end}}"),
             ("{{ .A", "unclosed action"),
