@@ -97,10 +97,21 @@ fn from_json(s: String) -> JValue {
 /// hostile template cannot allocate without limit through them.
 const MAX_ITEMS: usize = 100_000;
 
+/// The longest string one function call may make (indent, repeat, printf):
+/// far past any manifest, and well short of exhausting memory.
+const MAX_STRING_BYTES: usize = 64 << 20;
+
 fn too_many(what: &str, n: impl std::fmt::Display) -> JError {
     JError::new(
         ErrorKind::InvalidOperation,
         format!("{what}: {n} is more than the {MAX_ITEMS} allowed"),
+    )
+}
+
+fn too_long(what: &str, n: usize) -> JError {
+    JError::new(
+        ErrorKind::InvalidOperation,
+        format!("{what}: a string of {n} bytes is more than the {MAX_STRING_BYTES} allowed"),
     )
 }
 
@@ -115,7 +126,11 @@ fn indented(text: &str, n: usize, newline: bool) -> Result<String, JError> {
         return Err(too_many("indent", n));
     }
     let lines = memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1;
-    let mut out = String::with_capacity(text.len() + lines * n + 1);
+    let total = lines.saturating_mul(n).saturating_add(text.len());
+    if total > MAX_STRING_BYTES {
+        return Err(too_long("indent", total));
+    }
+    let mut out = String::with_capacity(total + 1);
     if newline {
         out.push('\n');
     }
@@ -700,8 +715,8 @@ fn repeat(s: JValue, count: i64) -> Result<String, JError> {
         return Err(err("strings: negative Repeat count"));
     }
     let total = s.len().saturating_mul(count as usize);
-    if total > MAX_ITEMS * 100 {
-        return Err(too_many("repeat (bytes)", total));
+    if total > MAX_STRING_BYTES {
+        return Err(too_long("repeat", total));
     }
     Ok(s.repeat(count as usize))
 }
@@ -798,6 +813,19 @@ pub fn printf(format: String, args: Rest<JValue>) -> Result<String, JError> {
                 break;
             }
         }
+        // Go gives up on a width or precision past a million: the rest of
+        // the format is dropped (and no huge padding is made).
+        let too_large = |d: &str| {
+            d.len() > 1
+                && (d.len() > 8 || d[..d.len() - 1].parse::<u32>().is_ok_and(|n| n > 1_000_000))
+        };
+        if spec.split(|c: char| !c.is_ascii_digit()).any(too_large) {
+            out.push_str("%!(NOVERB)");
+            break;
+        }
+        if out.len() > MAX_STRING_BYTES {
+            return Err(too_long("printf", out.len()));
+        }
         let Some(verb) = chars.next() else {
             out.push_str("%!(NOVERB)");
             break;
@@ -845,6 +873,15 @@ pub fn printf(format: String, args: Rest<JValue>) -> Result<String, JError> {
         } else {
             out.push_str(&s);
         }
+    }
+    let extra: Vec<String> = it
+        .map(|a| match from_jinja(&a) {
+            Value::Null => "<nil>".to_string(),
+            v => format!("{}={}", go_type(&v), strval(&a)),
+        })
+        .collect();
+    if !extra.is_empty() {
+        out.push_str(&format!("%!(EXTRA {})", extra.join(", ")));
     }
     Ok(out)
 }
@@ -1379,6 +1416,24 @@ mod tests {
         assert_eq!(
             render("{{ printf('%s|%s|%s|%s|%v|%s', 3, 2.5, true, none, 3, 'x') }}"),
             "%!s(int64=3)|%!s(float64=2.5)|%!s(bool=true)|%!s(<nil>)|3|x"
+        );
+    }
+
+    #[test]
+    fn printf_gives_up_on_huge_widths_and_reports_extra_arguments_as_go_does() {
+        let p = |f: &str, args: Vec<JValue>| printf(f.to_string(), Rest(args)).unwrap();
+        assert_eq!(
+            p("%99999999999999d|", vec![JValue::from(1)]),
+            "%!(NOVERB)%!(EXTRA int64=1)"
+        );
+        assert_eq!(
+            p("%.99999999999f", vec![JValue::from(1.5)]),
+            "%!(NOVERB)%!(EXTRA float64=1.5)"
+        );
+        assert_eq!(p("%10000009d", vec![JValue::from(1)]).len(), 10_000_009);
+        assert_eq!(
+            p("a", vec![JValue::from("x"), JValue::from(())]),
+            "a%!(EXTRA string=x, <nil>)"
         );
     }
 
