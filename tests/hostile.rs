@@ -355,6 +355,41 @@ fn hostile_templates() {
         &[("x.yaml", "{{ \"ab\" * 10000000000 }}")],
     );
     refused(&bounded(&["template", &c], &[]), "too large");
+    // Strings a value's template builds before anything is written: a
+    // nested render, huge printf widths, an indent over many lines.
+    for (name, body, says) in [
+        (
+            "tpl-loop",
+            "x: {{ tpl('{{ range until 1000 }}{{ printf \"%10000009d\" 1 }}{{ end }}', ctx) }}\n",
+            "nested render's output exceeds 10000000 bytes",
+        ),
+        (
+            "printf-width",
+            "x: {{ printf('%99999999999999d', 1) | quote }}\n",
+            "",
+        ),
+        (
+            "indent-lines",
+            "x: {{ \"a\\n\" | repeat(100000) | indent(100000) }}\n",
+            "indent: a string of",
+        ),
+    ] {
+        let c = chart(&t.path().join(name), &[("x.yaml", body)]);
+        let o = bounded(
+            &["template", &c],
+            &[("TRACECAT_CHART_MAX_OUTPUT_BYTES", "10000000")],
+        );
+        if says.is_empty() {
+            assert!(
+                o.status.success(),
+                "{name}: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+            assert!(String::from_utf8_lossy(&o.stdout).contains("%!(NOVERB)%!(EXTRA int64=1)"));
+        } else {
+            refused(&o, says);
+        }
+    }
     // A whole-file `if` whose condition holds `}}`: the engine's expression
     // lexer panics on it, the template's reports a syntax error (found by
     // the template_gate fuzz target).

@@ -991,7 +991,8 @@ fn tpl(
         __h => empty(),
     };
     nested("tpl", state, || {
-        state.env().render_named_str(&name, &source, scope)
+        let t = state.env().template_from_named_str(&name, &source)?;
+        super::bounded_string(|out| t.render_captured_to(scope, out).map(drop))
     })
     .map(without_no_value)
 }
@@ -1026,7 +1027,8 @@ fn go_value(v: JValue) -> String {
 /// a string (Helm's `include (print $.Template.BasePath "/x.yaml") .`).
 fn include_file(state: &State, path: String, ctx: JValue) -> Result<String, JError> {
     nested("include_file", state, || {
-        state.env().get_template(&path)?.render(ctx)
+        let t = state.env().get_template(&path)?;
+        super::bounded_string(|out| t.render_captured_to(ctx, out).map(drop))
     })
 }
 

@@ -42,7 +42,7 @@ pub fn max_template_steps() -> u64 {
 /// Counts what templates write against the output bound, so a runaway
 /// template stops when it passes the bound rather than after it has
 /// filled memory.
-struct Bounded<'a> {
+pub(super) struct Bounded<'a> {
     buf: Vec<u8>,
     /// What the templates rendered so far wrote, this one included.
     total: &'a mut usize,
@@ -57,6 +57,31 @@ impl Bounded<'_> {
             limit,
         }
     }
+}
+
+/// Renders into a string held to the output bound on its own: what `tpl`
+/// and `include_file` make is a value, built before any of it is written.
+pub(super) fn bounded_string(
+    render: impl FnOnce(&mut Bounded<'_>) -> std::result::Result<(), minijinja::Error>,
+) -> std::result::Result<String, minijinja::Error> {
+    let limit = max_output_bytes();
+    let mut total = 0;
+    let mut out = Bounded::new(&mut total, limit);
+    let rendered = render(&mut out);
+    let Bounded { buf, total, .. } = out;
+    if *total > limit {
+        return Err(minijinja::Error::new(
+            minijinja::ErrorKind::InvalidOperation,
+            format!("a nested render's output exceeds {limit} bytes"),
+        ));
+    }
+    rendered?;
+    String::from_utf8(buf).map_err(|_| {
+        minijinja::Error::new(
+            minijinja::ErrorKind::InvalidOperation,
+            "output is not UTF-8",
+        )
+    })
 }
 
 impl std::io::Write for Bounded<'_> {
