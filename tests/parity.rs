@@ -222,6 +222,17 @@ fn helm_template(helm: &Path, chart: &Path, values: &[&Path]) -> std::process::O
     cmd.output().expect("helm")
 }
 
+/// Our `template tracecat -n tracecat` with `values` files, in order (as
+/// [`helm_template`], without Helm's overlay: our chart has it built in).
+fn ours_template(values: &[&Path]) -> std::process::Output {
+    let mut args = vec!["-n".to_string(), "tracecat".to_string()];
+    for v in values {
+        args.push("-f".into());
+        args.push(v.display().to_string());
+    }
+    template(&args)
+}
+
 /// Every `fail`, `required` and Go-level failure of the reference chart,
 /// one values file each in tests/refusals/ (first line `# refuses: TEXT`),
 /// layered over the quickstart: we refuse with TEXT and print nothing on
@@ -349,14 +360,7 @@ fn go_template_actions_in_values_render_as_helm_renders_them() {
         ));
     }
     let f = d.write("gotpl.yaml", &values);
-    let ours = template(&[
-        "-n".into(),
-        "tracecat".into(),
-        "-f".into(),
-        quickstart(),
-        "-f".into(),
-        f.display().to_string(),
-    ]);
+    let ours = ours_template(&[Path::new(&quickstart()), &f]);
     assert!(ours.status.success(), "{}", stderr(&ours));
     let out = stdout(&ours);
     assert!(
@@ -383,14 +387,7 @@ fn a_values_file_from_a_url_renders_as_helm_renders_it() {
     let body = b"ui:\n  replicas: 3\napi:\n  podAnnotations:\n    a: 'yes'\n";
     let (base, server) = common::serve_http(&[("200 OK", body), ("200 OK", body)]);
     let url = format!("{base}/remote.yaml");
-    let ours = template(&[
-        "-n".into(),
-        "tracecat".into(),
-        "-f".into(),
-        quickstart(),
-        "-f".into(),
-        url.clone(),
-    ]);
+    let ours = ours_template(&[Path::new(&quickstart()), Path::new(&url)]);
     assert!(ours.status.success(), "{}", stderr(&ours));
     let overlay = root().join("../shared/reference/goldens/overlay.yaml");
     let h = helm_template(
@@ -437,14 +434,7 @@ fn collections_in_the_other_shape_render_as_helm_renders_them() {
         ));
         let f = d.write(&format!("m{i}.yaml"), text);
         let h = helm_template(&helm, &chart, &[&overlay, &base, &f]);
-        let ours = template(&[
-            "-n".into(),
-            "tracecat".into(),
-            "-f".into(),
-            base.display().to_string(),
-            "-f".into(),
-            f.display().to_string(),
-        ]);
+        let ours = ours_template(&[&base, &f]);
         assert_eq!(
             ours.status.success(),
             h.status.success(),
@@ -582,14 +572,7 @@ fn every_default_set_to_null_renders_as_helm_renders_it() {
                 let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let Some((key, f)) = files.get(i) else { break };
                 let h = helm_template(&helm, &chart, &[&overlay, &base, f]);
-                let ours = template(&[
-                    "-n".into(),
-                    "tracecat".into(),
-                    "-f".into(),
-                    base.display().to_string(),
-                    "-f".into(),
-                    f.display().to_string(),
-                ]);
+                let ours = ours_template(&[&base, f]);
                 let found = match (h.status.success(), ours.status.success()) {
                     (true, true) => compare_streams(&stdout(&h), &stdout(&ours)),
                     (true, false) => vec![format!("we refuse: {}", stderr(&ours))],

@@ -381,54 +381,49 @@ fn go_fields(v: JValue, field: String) -> Result<JValue, JError> {
     }
 }
 
-/// A map's (key, value) pairs as Go's `range $k, $v := m`
-/// visits them: nil and missing are nothing to visit, a scalar is refused.
-fn go_items(v: JValue) -> Result<JValue, JError> {
+/// What Go's `range` visits in a value that is not a list: a map's
+/// (key, value) pairs in key order (the engine's maps keep their keys
+/// sorted, as Go visits them), nothing for nil or missing; a scalar is
+/// refused.
+fn map_entries(v: &JValue) -> Result<Vec<(JValue, JValue)>, JError> {
     match v.kind() {
-        ValueKind::Undefined | ValueKind::None => Ok(JValue::from(Vec::<JValue>::new())),
-        ValueKind::Map => {
-            let mut pairs = Vec::new();
-            for k in v.try_iter()? {
-                let val = v.get_item(&k)?;
-                pairs.push(JValue::from(vec![k, val]));
-            }
-            Ok(JValue::from(pairs))
-        }
+        ValueKind::Undefined | ValueKind::None => Ok(Vec::new()),
+        ValueKind::Map => v
+            .try_iter()?
+            .map(|k| Ok((k.clone(), v.get_item(&k)?)))
+            .collect(),
         _ => Err(err(format!(
             "range can't iterate over {}",
-            super::convert::go_str(&v)
+            super::convert::go_str(v)
         ))),
     }
 }
 
-/// `x | go_each`: what Go's one-variable `range` visits: a list's items, a
-/// map's values in key order; nil and missing are nothing to visit, and
-/// anything else (a string, a number, a bool) is refused as Go refuses it.
+/// `x | go_each`: what Go's one-variable `range` visits: a list's items or
+/// a map's values.
 fn go_each(v: JValue) -> Result<JValue, JError> {
-    match v.kind() {
-        ValueKind::Seq => Ok(v),
-        _ => Ok(JValue::from(
-            go_items(v)?
-                .try_iter()?
-                .map(|pair| pair.get_item(&JValue::from(1)).unwrap_or_default())
-                .collect::<Vec<_>>(),
-        )),
+    if v.kind() == ValueKind::Seq {
+        return Ok(v);
     }
+    let values: Vec<JValue> = map_entries(&v)?.into_iter().map(|(_, val)| val).collect();
+    Ok(JValue::from(values))
 }
 
-/// `x | go_range`: what Go's `range` visits, as (key, value) pairs: a list's
-/// items with their indexes, or a map's pairs (the engine's maps
-/// keep their keys sorted, as Go visits them).
+/// `x | go_range`: what Go's two-variable `range` visits, as (key, value)
+/// pairs: a list's items with their indexes, or a map's entries.
 fn go_range(v: JValue) -> Result<JValue, JError> {
-    if v.kind() != ValueKind::Seq {
-        return go_items(v);
-    }
-    Ok(JValue::from(
+    let pairs: Vec<JValue> = if v.kind() == ValueKind::Seq {
         v.try_iter()?
             .enumerate()
             .map(|(i, item)| JValue::from(vec![JValue::from(i), item]))
-            .collect::<Vec<_>>(),
-    ))
+            .collect()
+    } else {
+        map_entries(&v)?
+            .into_iter()
+            .map(|(k, val)| JValue::from(vec![k, val]))
+            .collect()
+    };
+    Ok(JValue::from(pairs))
 }
 
 /// `names | go_named("x")`: the name of the macro a value's template
